@@ -1,0 +1,306 @@
+"""ganzoo's Python API; the command line is a thin layer over these functions."""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ganzoo.errors import RunDirError, UsageError
+from ganzoo.manager import PluginManager, get_manager
+from ganzoo.progress import PlainProgress, Progress
+from ganzoo.recipes import RunConfig, resolve
+from ganzoo.registry import KINDS
+
+
+def list_components(kind: str | None = None, manager: PluginManager | None = None) -> list[dict[str, Any]]:
+    """Every registered component (of one kind, if given) with who registered it; never imports torch."""
+    manager = manager or get_manager()
+    return [
+        {
+            "kind": e.kind,
+            "name": e.name,
+            "summary": e.summary,
+            "dist": e.plugin.dist,
+            "version": e.plugin.version,
+            "plugin": e.plugin.name,
+            "qualified": e.qualified,
+            "ambiguous": len([x for x in manager.registry.entries(e.kind) if x.name == e.name]) > 1,
+        }
+        for e in manager.registry.entries(kind)
+    ]
+
+
+def _versions(manager: PluginManager) -> dict[str, Any]:
+    import torch
+
+    from ganzoo import __version__
+
+    plugins = {p.info.dist: p.info.version for p in manager.plugins if p.status == "ok"}
+    return {
+        "ganzoo": __version__,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "plugins": plugins,
+    }
+
+
+def train(
+    arch: str | None = None,
+    dataset: str | None = None,
+    *,
+    recipe: str | None = None,
+    generator: str | None = None,
+    discriminator: str | None = None,
+    loss: str | None = None,
+    out: Path | None = None,
+    runs_root: Path = Path("runs"),
+    force: bool = False,
+    data_dir: Path | None = None,
+    sets: list[str] | tuple[str, ...] = (),
+    resume: Path | None = None,
+    progress: Progress | None = None,
+    manager: PluginManager | None = None,
+    **options: Any,
+) -> Any:
+    """Train ``arch`` on ``dataset`` (or resume a run) and return a :class:`ganzoo.trainer.TrainResult`.
+
+    ``options`` are training settings (iterations, batch_size, lr_g, device, seed, ...) that
+    override the recipe; ``sets`` are ``KEY=VALUE`` strings reaching any declared hyperparameter.
+    """
+    from ganzoo import build, rundir
+    from ganzoo.devices import resolve_device
+    from ganzoo.trainer import Trainer, new_seed
+
+    manager = manager or get_manager()
+    progress = progress or PlainProgress()
+    if resume is not None:
+        run = rundir.RunDir.open(Path(resume))
+        doc = run.config
+        config = RunConfig.from_json(doc["run"])
+        for key, value in options.items():
+            if value is not None and key in ("iterations", "epochs", "device"):
+                setattr(config.train, key, value)
+        config.train.validate()
+        doc["run"] = config.to_json()
+        run_dir = run.path
+        if data_dir is None and doc.get("data_dir"):
+            data_dir = Path(doc["data_dir"])  # the same files the run started on
+        if not (run_dir / rundir.CHECKPOINT_DIR / "state.safetensors").is_file():
+            raise RunDirError(f"{run_dir} has no checkpoint to resume from.")
+    else:
+        if arch is None or dataset is None:
+            raise UsageError("Name an architecture and a dataset, e.g. `ganzoo train vanilla-mlp mnist`.")
+        config = resolve(
+            arch,
+            dataset,
+            lambda kind, name: build.lookup(manager, kind, name),
+            recipe_name=recipe,
+            generator=generator,
+            discriminator=discriminator,
+            loss=loss,
+            options=options,
+            sets=sets,
+        )
+        run_dir = Path(out) if out is not None else rundir.default_run_dir(Path(runs_root), arch, dataset)
+        rundir.check_new_run_dir(run_dir, force)
+        doc = {}
+
+    device = resolve_device(config.train.device)
+    classes = build.classes_for(manager, config)
+    ds = build.build_dataset(classes, config, data_dir)
+    spec = ds.spec()
+    classes.generator.check(spec)
+    classes.discriminator.check(spec)
+    loss_obj = build.build_loss(classes, config)
+    real = ds.load("train")  # fetches on first use; fails before any file is written
+    if doc and int(doc.get("data_size", real.shape[0])) != real.shape[0]:
+        raise RunDirError(
+            f"{run_dir} was trained on {doc['data_size']} samples of '{config.dataset}', but the dataset "
+            f"found now holds {real.shape[0]}; resume with --data-dir pointing at the original files."
+        )
+    if not doc:
+        seed = config.train.seed if config.train.seed is not None else new_seed()
+        doc = {
+            "run": config.to_json(),
+            "seed": seed,
+            "device": str(device),
+            "data": spec.to_json(),
+            "data_size": int(real.shape[0]),
+            "data_dir": str(Path(data_dir).resolve()) if data_dir is not None else None,
+            "components": {
+                role: manager.registry.get(role, getattr(config, role)).qualified for role in KINDS
+            },
+            "versions": _versions(manager),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+    import torch
+
+    torch.manual_seed(int(doc["seed"]))
+    g, d = build.build_networks(classes, config, spec)
+    assert d is not None
+    run_dir.mkdir(parents=True, exist_ok=True)
+    doc["run_dir"] = str(run_dir)
+    trainer = Trainer(config, g, d, loss_obj, spec, real, device, run_dir, progress, doc)
+    doc["iterations"] = trainer.iterations
+    return trainer.run(resume=resume is not None)
+
+
+@dataclass
+class LoadedGenerator:
+    """A trained generator rebuilt from its safetensors file alone."""
+
+    module: Any
+    config: RunConfig
+    spec: Any
+    device: Any
+
+    def sample(self, n: int, seed: int | None = None) -> Any:
+        """``n`` samples, images in [0, 1], from the generator in eval mode; same seed, same samples."""
+        import torch
+
+        from ganzoo.sampling import noise, rescale
+
+        gen = torch.Generator(device=self.device)
+        gen.manual_seed(seed if seed is not None else int(torch.seed() & 0x7FFFFFFF))
+        z = noise(self.config.train.prior, n, self.config.train.latent_dim, gen, self.device)
+        self.module.eval()
+        with torch.inference_mode():
+            x = self.module(z).float()
+        out_range = type(self.module).output_range()
+        if self.spec.kind == "image":
+            return rescale(x, out_range, (0.0, 1.0)).clamp(0, 1)
+        return rescale(x, out_range, tuple(self.spec.value_range))
+
+
+def load_generator(path: Path, device: str = "cpu", manager: PluginManager | None = None) -> LoadedGenerator:
+    """Rebuild the generator of a run directory (or of a generator.safetensors file)."""
+    from ganzoo import build, checkpoint, rundir
+    from ganzoo.components import DataSpec
+    from ganzoo.devices import resolve_device
+
+    path = Path(path)
+    if path.is_dir():
+        if not (path / rundir.GENERATOR).is_file() and not (path / rundir.CONFIG).is_file():
+            raise RunDirError(f"{path} is not a ganzoo run directory: it has no {rundir.GENERATOR}.")
+        path = rundir.RunDir.open(path).weights("generator")
+    tensors, doc = checkpoint.load_weights(path, "generator")
+    manager = manager or get_manager()
+    config = RunConfig.from_json(doc["run"])
+    config.generator = doc.get("components", {}).get("generator", config.generator)
+    spec = DataSpec.from_json(doc["data"])
+    classes = build.Classes(build.lookup(manager, "generator", config.generator), None, None, None)  # type: ignore[arg-type]
+    g, _ = build.build_networks(classes, config, spec, with_discriminator=False)
+    try:
+        g.load_state_dict(tensors)
+    except RuntimeError as exc:
+        raise RunDirError(f"{path} does not fit the generator '{config.generator}' it names.") from exc
+    dev = resolve_device(device)
+    return LoadedGenerator(g.to(dev), config, spec, dev)
+
+
+def generate(
+    run: Path,
+    n: int = 64,
+    seed: int | None = None,
+    out: Path | None = None,
+    nice: bool = False,
+    device: str = "cpu",
+    manager: PluginManager | None = None,
+) -> Path:
+    """Write ``n`` samples as a PNG grid, a ``.safetensors`` file (tensor ``samples``) or a folder of PNGs.
+
+    ``nice`` draws 20×n samples and keeps the n the run's discriminator rates most real (source 000).
+    """
+    from ganzoo.sampling import save_grid
+
+    if n <= 0:
+        raise UsageError(f"-n must be a positive whole number, got {n}.")
+    g = load_generator(run, device=device, manager=manager)
+    samples = _nice(g, Path(run), n, seed, manager or get_manager()) if nice else g.sample(n, seed=seed)
+    samples = samples.cpu()
+    run_path = Path(run)
+    if out is None:
+        base = run_path if run_path.is_dir() else run_path.parent
+        out = base / "samples" / f"generated-seed{seed if seed is not None else 'random'}.png"
+    is_dir = str(out).endswith(("/", "\\")) or Path(out).is_dir() or not Path(out).suffix
+    out = Path(out)
+    if is_dir:
+        out.mkdir(parents=True, exist_ok=True)
+        if g.spec.kind != "image":
+            raise UsageError("A folder of PNGs needs image samples; use a .safetensors file for sequences.")
+        for i, image in enumerate(samples):
+            save_grid(image.unsqueeze(0), out / f"{i:06d}.png")
+    elif out.suffix.lower() == ".png":
+        if g.spec.kind != "image":
+            raise UsageError("A PNG grid needs image samples; use a .safetensors file for sequences.")
+        save_grid(samples, out)
+    elif out.suffix.lower() == ".safetensors":
+        from safetensors.torch import save_file
+
+        from ganzoo.files import atomic_path
+
+        with atomic_path(out) as tmp:
+            save_file(
+                {"samples": samples.contiguous()},
+                str(tmp),
+                metadata={"generator": g.config.generator, "seed": str(seed)},
+            )
+    else:
+        raise UsageError(f"-o {out}: give a .png grid, a .safetensors file, or a folder.")
+    return out
+
+
+def _nice(g: LoadedGenerator, run: Path, n: int, seed: int | None, manager: PluginManager) -> Any:
+    import torch
+
+    from ganzoo import build, checkpoint, rundir
+    from ganzoo.sampling import rescale
+
+    run_dir = rundir.RunDir.open(run if run.is_dir() else run.parent)
+    tensors, doc = checkpoint.load_weights(run_dir.weights("discriminator"), "discriminator")
+    config = RunConfig.from_json(doc["run"])
+    name = doc.get("components", {}).get("discriminator", config.discriminator)
+    d_cls = build.lookup(manager, "discriminator", name)
+    d = d_cls(g.spec, **config.params["discriminator"]).to(g.device)
+    d.load_state_dict(tensors)
+    d.eval()
+    candidates = g.sample(20 * n, seed=seed)
+    out_range = type(g.module).output_range()
+    with torch.inference_mode():
+        scores = d(rescale(candidates, (0.0, 1.0), out_range))
+    return candidates[scores.argsort(descending=True)[:n]]
+
+
+def data_status(manager: PluginManager | None = None, data_dir: Path | None = None) -> list[dict[str, Any]]:
+    """Where each registered dataset is (or would be) cached, and whether its files are present."""
+    manager = manager or get_manager()
+    rows = []
+    for entry in manager.registry.entries("dataset"):
+        try:
+            ds = entry.load()(data_dir)
+            status = ds.status()
+            rows.append(
+                {
+                    "name": entry.name,
+                    "present": status.present,
+                    "where": status.where,
+                    "dist": entry.plugin.dist,
+                }
+            )
+        except Exception as exc:  # one broken dataset plugin must not hide the rest
+            rows.append(
+                {"name": entry.name, "present": False, "where": f"error: {exc}", "dist": entry.plugin.dist}
+            )
+    return rows
+
+
+def data_fetch(name: str, data_dir: Path | None = None, manager: PluginManager | None = None) -> str:
+    """Make a dataset available offline; returns where its files are."""
+    from ganzoo import build
+
+    manager = manager or get_manager()
+    ds = build.lookup(manager, "dataset", name)(data_dir)
+    return str(ds.fetch())

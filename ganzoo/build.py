@@ -1,0 +1,102 @@
+"""Turns a resolved run configuration into live components, checking that they fit together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ganzoo.components import Dataset, DataSpec, Discriminator, Generator, Loss
+from ganzoo.errors import IncompatibleError, PluginError, UsageError
+from ganzoo.manager import PluginManager
+from ganzoo.recipes import RunConfig
+
+BASES = {"generator": Generator, "discriminator": Discriminator, "dataset": Dataset, "loss": Loss}
+
+
+@dataclass
+class Classes:
+    """The four registered classes a run configuration names."""
+
+    generator: type[Generator]
+    discriminator: type[Discriminator]
+    dataset: type[Dataset]
+    loss: type[Loss]
+
+
+def lookup(manager: PluginManager, kind: str, name: str) -> Any:
+    """The class registered as ``name``; refuses one that is not the right kind of component."""
+    entry = manager.registry.get(kind, name)
+    cls: Any = entry.load()
+    if not (isinstance(cls, type) and issubclass(cls, BASES[kind])):
+        raise PluginError(
+            f"The {kind} '{name}' from {entry.plugin.dist} {entry.plugin.version} is not a "
+            f"ganzoo.components.{BASES[kind].__name__} subclass."
+        )
+    named: Any = cls
+    named.registered_name = entry.name  # for messages that name the component as the user did
+    return named
+
+
+def classes_for(manager: PluginManager, config: RunConfig) -> Classes:
+    return Classes(
+        lookup(manager, "generator", config.generator),
+        lookup(manager, "discriminator", config.discriminator),
+        lookup(manager, "dataset", config.dataset),
+        lookup(manager, "loss", config.loss),
+    )
+
+
+def _construct(kind: str, name: str, factory: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return factory(*args, **kwargs)
+    except (UsageError, IncompatibleError):
+        raise
+    except TypeError as exc:
+        raise UsageError(f"The {kind} '{name}' does not accept these parameters: {exc}.") from exc
+    except Exception as exc:  # a plugin's constructor can fail in any way
+        module = getattr(factory, "__module__", "?")
+        raise PluginError(
+            f"Building the {kind} '{name}' ({module}) failed: {type(exc).__name__}: {exc}."
+        ) from exc
+
+
+def build_dataset(classes: Classes, config: RunConfig, data_dir: Path | None) -> Dataset:
+    dataset: Dataset = _construct(
+        "dataset", config.dataset, classes.dataset, data_dir, **config.params["dataset"]
+    )
+    return dataset
+
+
+def build_networks(
+    classes: Classes, config: RunConfig, spec: DataSpec, with_discriminator: bool = True
+) -> tuple[Generator, Discriminator | None]:
+    """Check both networks against the data, then build them (the generator first)."""
+    classes.generator.check(spec)
+    if with_discriminator:
+        classes.discriminator.check(spec)
+    g = _construct(
+        "generator",
+        config.generator,
+        classes.generator,
+        spec,
+        config.train.latent_dim,
+        **config.params["generator"],
+    )
+    d = (
+        _construct(
+            "discriminator",
+            config.discriminator,
+            classes.discriminator,
+            spec,
+            **config.params["discriminator"],
+        )
+        if with_discriminator
+        else None
+    )
+    return g, d
+
+
+def build_loss(classes: Classes, config: RunConfig) -> Loss:
+    loss: Loss = _construct("loss", config.loss, classes.loss, **config.params["loss"])
+    return loss

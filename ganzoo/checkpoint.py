@@ -1,0 +1,138 @@
+"""safetensors in and out: final weights with their config, and atomic resumable checkpoints.
+
+No pickle is ever loaded: tensors live in safetensors files and everything else in JSON
+(in the files' metadata), so a checkpoint cannot run code and survives torch upgrades.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from ganzoo.errors import RunDirError
+from ganzoo.files import atomic_path
+
+FORMAT = "ganzoo.weights.v1"
+CHECKPOINT_FORMAT = "ganzoo.checkpoint.v1"
+CHECKPOINT_FILE = "state.safetensors"
+
+
+def save_weights(path: Path, module: torch.nn.Module, role: str, config: dict[str, Any]) -> None:
+    """Write a module's weights with the run's config in the metadata, so the file rebuilds itself."""
+    tensors = {k: v.detach().contiguous().cpu() for k, v in module.state_dict().items()}
+    metadata = {"format": FORMAT, "role": role, "config": json.dumps(config, sort_keys=True)}
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata=metadata)
+
+
+def read_metadata(path: Path) -> dict[str, str]:
+    """The metadata of a safetensors file, or a one-sentence error saying what is wrong with it."""
+    path = Path(path)
+    if not path.is_file():
+        raise RunDirError(f"{path} does not exist.")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+            if len(head) < 8:
+                raise RunDirError(f"{path} is not a safetensors file (it is only {len(head)} bytes long).")
+            n = int.from_bytes(head, "little")
+            if n > 100_000_000 or n > path.stat().st_size - 8:
+                raise RunDirError(f"{path} is not a safetensors file (its header is unreadable).")
+            header = json.loads(f.read(n))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RunDirError(f"{path} is not a safetensors file (its header is not JSON).") from exc
+    metadata = header.get("__metadata__") or {}
+    return {str(k): str(v) for k, v in metadata.items()}
+
+
+def load_weights(path: Path, role: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Tensors and run config from a file written by :func:`save_weights` for ``role``."""
+    metadata = read_metadata(path)
+    if metadata.get("format") != FORMAT or metadata.get("role") != role or "config" not in metadata:
+        raise RunDirError(
+            f"{path} is a safetensors file but not a ganzoo {role} (its metadata lacks ganzoo's)."
+        )
+    try:
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError) as exc:
+        raise RunDirError(f"{path} is damaged: {exc}.") from exc
+    return tensors, json.loads(metadata["config"])
+
+
+# -- checkpoints -----------------------------------------------------------------------------
+
+
+def _flatten_optimizer(prefix: str, opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor]) -> dict:
+    sd = opt.state_dict()
+    scalars: dict[str, dict[str, Any]] = {}
+    for idx, state in sd["state"].items():
+        for key, value in state.items():
+            if torch.is_tensor(value):
+                tensors[f"{prefix}/{idx}/{key}"] = value.detach().contiguous().cpu()
+            else:
+                scalars.setdefault(str(idx), {})[key] = value
+    return {"param_groups": sd["param_groups"], "scalars": scalars}
+
+
+def _unflatten_optimizer(prefix: str, meta: dict, tensors: dict[str, torch.Tensor]) -> dict[str, Any]:
+    state: dict[int, dict[str, Any]] = {}
+    for name, value in tensors.items():
+        if name.startswith(prefix + "/"):
+            _, idx, key = name.split("/", 2)
+            state.setdefault(int(idx), {})[key] = value
+    for idx, scalars in meta["scalars"].items():
+        state.setdefault(int(idx), {}).update(scalars)
+    return {"state": state, "param_groups": meta["param_groups"]}
+
+
+def save_checkpoint(
+    directory: Path,
+    modules: dict[str, torch.nn.Module],
+    optimizers: dict[str, torch.optim.Optimizer],
+    extra_tensors: dict[str, torch.Tensor],
+    state: dict[str, Any],
+) -> Path:
+    """Write one self-contained checkpoint file atomically: a kill leaves the previous one whole."""
+    tensors: dict[str, torch.Tensor] = {}
+    for name, module in modules.items():
+        for key, value in module.state_dict().items():
+            tensors[f"{name}/{key}"] = value.detach().contiguous().cpu()
+    optim_meta = {name: _flatten_optimizer(f"optim.{name}", opt, tensors) for name, opt in optimizers.items()}
+    for name, value in extra_tensors.items():
+        tensors[f"extra/{name}"] = value.detach().contiguous().cpu()
+    metadata = {"format": CHECKPOINT_FORMAT, "state": json.dumps(state), "optimizers": json.dumps(optim_meta)}
+    path = Path(directory) / CHECKPOINT_FILE
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata=metadata)
+    return path
+
+
+def load_checkpoint(
+    directory: Path,
+    modules: dict[str, torch.nn.Module],
+    optimizers: dict[str, torch.optim.Optimizer],
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Restore modules and optimizers in place; returns the extra tensors and the JSON state."""
+    path = Path(directory) / CHECKPOINT_FILE
+    metadata = read_metadata(path)
+    if metadata.get("format") != CHECKPOINT_FORMAT:
+        raise RunDirError(f"{path} is not a ganzoo checkpoint.")
+    try:
+        # Fresh (aligned) copies: kernels take other code paths on unaligned memory, and a resumed
+        # run must compute bit for bit what the uninterrupted run would have.
+        tensors = {k: v.clone() for k, v in load_file(str(path)).items()}
+    except (SafetensorError, OSError) as exc:
+        raise RunDirError(f"{path} is damaged: {exc}.") from exc
+    for name, module in modules.items():
+        prefix = name + "/"
+        module.load_state_dict({k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)})
+    optim_meta = json.loads(metadata["optimizers"])
+    for name, opt in optimizers.items():
+        opt.load_state_dict(_unflatten_optimizer(f"optim.{name}", optim_meta[name], tensors))
+    extra = {k[len("extra/") :]: v for k, v in tensors.items() if k.startswith("extra/")}
+    return extra, json.loads(metadata["state"])

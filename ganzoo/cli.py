@@ -1,0 +1,332 @@
+"""The ``ganzoo`` command: parses options and presents results; the work happens in ganzoo.api.
+
+Importing this module never imports torch: ``--help``, ``--version`` and ``list`` stay fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ganzoo import __version__
+from ganzoo.errors import GanzooError
+from ganzoo.registry import PLURALS
+
+LIST_KINDS = [*PLURALS, "recipes"]
+
+
+def _err(message: str, hint: str | None = None) -> None:
+    from rich.console import Console
+
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    console.print(f"[bold red]error:[/] {message}", markup=True)
+    if hint:
+        console.print(f"[dim]hint: {hint}[/]")
+
+
+def _warn_failed_plugins() -> None:
+    from ganzoo.manager import ENV_BLOCK, get_manager
+
+    for p in get_manager().failures():
+        info = p.info
+        click.echo(
+            f"warning: plugin '{info.name}' from {info.dist} {info.version} failed to load ({p.reason}); "
+            f"disable it with {ENV_BLOCK}={info.name} or remove it with `pip uninstall {info.dist}`.",
+            err=True,
+        )
+
+
+class GanzooGroup(click.Group):
+    """Turns ganzoo's own errors into one red line on stderr and the error's exit status."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GanzooError as exc:
+            _err(str(exc))
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            _err("interrupted.")
+            ctx.exit(130)
+
+
+def _version_text() -> str:
+    try:
+        torch_version = metadata.version("torch")
+    except metadata.PackageNotFoundError:
+        torch_version = "not installed"
+    return f"ganzoo {__version__} (torch {torch_version}, python {sys.version.split()[0]})"
+
+
+@click.group(cls=GanzooGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", message=_version_text())
+def cli() -> None:
+    """ganzoo: a plugin-based GAN zoo. Train, sample and list GANs by name.
+
+    \b
+    ganzoo list                        every generator, discriminator, dataset and loss
+    ganzoo train vanilla-mlp mnist     train source 002's recipe on real MNIST
+    ganzoo generate RUN_DIR -o x.png   sample a trained generator
+    """
+
+
+# -- list / plugins ------------------------------------------------------------------------------
+
+
+@cli.command("list")
+@click.argument("kind", required=False, type=click.Choice(LIST_KINDS))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def list_cmd(kind: str | None, as_json: bool) -> None:
+    """List registered components (or the zoo's recipes) with who registered them."""
+    if kind == "recipes":
+        _list_recipes(as_json)
+        return
+    from ganzoo.api import list_components
+
+    rows = list_components(PLURALS[kind] if kind else None)
+    _warn_failed_plugins()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="ganzoo components", show_lines=False)
+    for col in ("kind", "name", "summary", "registered by"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        name = r["qualified"] + " (ambiguous)" if r["ambiguous"] else r["name"]
+        table.add_row(r["kind"], name, r["summary"], f"{r['dist']} {r['version']}")
+    Console().print(table)
+
+
+def _list_recipes(as_json: bool) -> None:
+    from ganzoo.recipes import load_recipes
+
+    recipes = load_recipes()
+    rows = [
+        {"name": r.name, "source": r.source, "summary": r.summary, **r.components} for r in recipes.values()
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="zoo.toml recipes")
+    for col in ("name", "source", "generator", "discriminator", "dataset", "loss", "summary"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(
+            *(
+                str(r.get(c, ""))
+                for c in ("name", "source", "generator", "discriminator", "dataset", "loss", "summary")
+            )
+        )
+    Console().print(table)
+
+
+@cli.command("plugins")
+@click.option("--all", "show_all", is_flag=True, help="Include ganzoo's built-in plugins.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def plugins_cmd(show_all: bool, as_json: bool) -> None:
+    """Show each plugin: distribution, version, what it provides, and whether it loaded."""
+    from ganzoo.manager import get_manager
+
+    rows: list[dict[str, Any]] = [
+        {
+            "plugin": p.info.name,
+            "dist": p.info.dist,
+            "version": p.info.version,
+            "module": p.info.module,
+            "builtin": p.info.builtin,
+            "status": p.status,
+            "reason": p.reason,
+            "provides": dict(p.provides),
+        }
+        for p in get_manager().plugins
+        if show_all or not p.info.builtin
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    if not rows:
+        click.echo("No third-party plugins installed (`ganzoo plugins --all` shows the built-ins).")
+        return
+    table = Table(title="ganzoo plugins")
+    for col in ("plugin", "distribution", "provides", "status"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        provides = ", ".join(f"{n} {k}" for k, n in sorted(r["provides"].items())) or "-"
+        status = r["status"] + (f": {r['reason']}" if r["reason"] else "")
+        table.add_row(r["plugin"], f"{r['dist']} {r['version']}", provides, status)
+    Console().print(table)
+
+
+# -- train ---------------------------------------------------------------------------------------
+
+
+def _positive(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    if value is not None and value <= 0:
+        raise click.BadParameter(f"must be positive, got {value}.")
+    return value
+
+
+@cli.command("train")
+@click.argument("arch", required=False)
+@click.argument("dataset", required=False)
+@click.option("--loss", help="Loss by name (default: the recipe's, else the architecture's).")
+@click.option("--generator", help="Generator by name, to mix with another architecture's discriminator.")
+@click.option("--discriminator", help="Discriminator by name.")
+@click.option("--recipe", help="A zoo.toml recipe by name (default: the one for ARCH and DATASET).")
+@click.option("--iterations", type=int, callback=_positive, help="Total generator steps.")
+@click.option(
+    "--epochs", type=float, callback=_positive, help="Passes over the data (overrides --iterations)."
+)
+@click.option("--batch-size", type=int, callback=_positive)
+@click.option("--lr-g", type=float, callback=_positive, help="Generator learning rate.")
+@click.option("--lr-d", type=float, callback=_positive, help="Discriminator learning rate.")
+@click.option("--d-steps", type=int, callback=_positive, help="Discriminator steps per generator step.")
+@click.option("--latent-dim", type=int, callback=_positive)
+@click.option("--label-smoothing", type=float, help="One-sided: real labels become 1 - X.")
+@click.option("--device", help="auto (default), cpu, cuda, cuda:N or mps.")
+@click.option("--seed", type=int, help="Makes a CPU run repeatable.")
+@click.option(
+    "--out", type=click.Path(path_type=Path), help="Run directory (default runs/ARCH-DATASET-TIME)."
+)
+@click.option("--force", is_flag=True, help="Allow --out to be an existing non-empty directory.")
+@click.option("--sample-every", type=int, callback=_positive)
+@click.option("--checkpoint-every", type=int, callback=_positive)
+@click.option("--data-dir", type=click.Path(path_type=Path), help="A folder holding the dataset's files.")
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Any training setting or component hyperparameter, e.g. generator.hidden=256.",
+)
+@click.option("--resume", type=click.Path(path_type=Path), help="Continue a run from its checkpoint.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+def train_cmd(
+    arch: str | None,
+    dataset: str | None,
+    loss: str | None,
+    generator: str | None,
+    discriminator: str | None,
+    recipe: str | None,
+    label_smoothing: float | None,
+    out: Path | None,
+    force: bool,
+    data_dir: Path | None,
+    sets: tuple[str, ...],
+    resume: Path | None,
+    quiet: bool,
+    **options: Any,
+) -> None:
+    """Train ARCH on DATASET with the zoo's recipe for the pair; every option overrides it."""
+    from ganzoo.api import train
+    from ganzoo.progress import make_progress
+
+    if resume is None and (arch is None or dataset is None):
+        raise click.UsageError("train needs ARCH and DATASET (or --resume RUN_DIR).")
+    if options.get("epochs") is not None and options.get("iterations") is not None:
+        raise click.UsageError("give --iterations or --epochs, not both.")
+    if label_smoothing is not None:
+        sets = (f"loss.label_smoothing={label_smoothing}", *sets)
+    _warn_failed_plugins()
+    result = train(
+        arch,
+        dataset,
+        recipe=recipe,
+        generator=generator,
+        discriminator=discriminator,
+        loss=loss,
+        out=out,
+        force=force,
+        data_dir=data_dir,
+        sets=sets,
+        resume=resume,
+        progress=make_progress(quiet),
+        **options,
+    )
+    click.echo(
+        f"trained {result.steps} iterations in {result.seconds:.1f} s; run directory: {result.run_dir}"
+    )
+    click.echo(f"sample it: ganzoo generate {result.run_dir} -n 64 -o grid.png")
+
+
+# -- generate ------------------------------------------------------------------------------------
+
+
+@cli.command("generate")
+@click.argument("run", type=click.Path(path_type=Path))
+@click.option(
+    "-n", "n", type=int, default=64, show_default=True, callback=_positive, help="How many samples."
+)
+@click.option("--seed", type=int, help="Same seed, same samples.")
+@click.option("--nice", is_flag=True, help="Keep the n best of 20×n samples as rated by the discriminator.")
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path),
+    help="A .png grid, a .safetensors file (tensor 'samples') or a folder (one PNG each).",
+)
+@click.option("--device", default="cpu", show_default=True)
+def generate_cmd(run: Path, n: int, seed: int | None, nice: bool, out: Path | None, device: str) -> None:
+    """Sample a trained generator: RUN is a run directory or a generator.safetensors file."""
+    from ganzoo.api import generate
+
+    path = generate(run, n=n, seed=seed, out=out, nice=nice, device=device)
+    click.echo(f"wrote {n} samples to {path}")
+
+
+# -- data ----------------------------------------------------------------------------------------
+
+
+@cli.group("data")
+def data_group() -> None:
+    """Fetch datasets into the cache, and see where each one is."""
+
+
+@data_group.command("list")
+@click.option("--data-dir", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+def data_list_cmd(data_dir: Path | None, as_json: bool) -> None:
+    """Each dataset: whether its files are present, and where."""
+    from ganzoo.api import data_status
+
+    rows = data_status(data_dir=data_dir)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="ganzoo datasets")
+    for col in ("dataset", "present", "where"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(r["name"], "yes" if r["present"] else "no", r["where"])
+    Console().print(table)
+
+
+@data_group.command("fetch")
+@click.argument("name")
+@click.option("--data-dir", type=click.Path(path_type=Path))
+def data_fetch_cmd(name: str, data_dir: Path | None) -> None:
+    """Download NAME into the cache (or find it in --data-dir) so later runs need no network."""
+    from ganzoo.api import data_fetch
+
+    click.echo(f"{name}: {data_fetch(name, data_dir)}")
+
+
+def main() -> None:
+    cli(prog_name="ganzoo")

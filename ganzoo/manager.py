@@ -1,0 +1,158 @@
+"""Finds plugins through the ``ganzoo`` entry-point group, one at a time, and records every failure."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from importlib import metadata
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from ganzoo import hookspecs
+from ganzoo.errors import PluginError
+from ganzoo.registry import KINDS, Entry, PluginInfo, Registry
+
+GROUP = "ganzoo"
+HOOKS = {f"register_{'losses' if k == 'loss' else k + 's'}": k for k in KINDS}
+
+ENV_ALLOW = "GANZOO_PLUGINS"  # comma-separated third-party plugins to load; set but empty: none
+ENV_BLOCK = "GANZOO_DISABLE_PLUGINS"  # comma-separated plugins never to load
+ENV_STRICT = "GANZOO_STRICT_PLUGINS"  # "1": re-raise plugin errors, for plugin authors
+
+
+@dataclass
+class PluginStatus:
+    """What one plugin gave ganzoo, and whether it loaded."""
+
+    info: PluginInfo
+    status: str = "ok"  # ok | failed | blocked
+    reason: str = ""
+    provides: Counter[str] = field(default_factory=Counter)
+
+
+def _env_names(var: str) -> set[str] | None:
+    value = os.environ.get(var)
+    if value is None:
+        return None
+    return {n.strip().lower() for n in value.split(",") if n.strip()}
+
+
+class PluginManager:
+    """pluggy's manager plus ganzoo's registry and the status of every plugin it tried."""
+
+    def __init__(self) -> None:
+        self.pm = pluggy.PluginManager(GROUP)
+        self.pm.add_hookspecs(hookspecs)
+        self.registry = Registry()
+        self.plugins: list[PluginStatus] = []
+        self.strict = os.environ.get(ENV_STRICT, "") not in ("", "0")
+
+    # -- loading ---------------------------------------------------------------------------
+    def load_entrypoints(self) -> None:
+        """Load every ``ganzoo`` entry point, each in its own try so one failure hides nothing."""
+        allow, block = _env_names(ENV_ALLOW), _env_names(ENV_BLOCK) or set()
+        seen: set[tuple[str, str]] = set()
+        for ep in sorted(metadata.entry_points(group=GROUP), key=_builtin_first):
+            dist = ep.dist.metadata["Name"] if ep.dist is not None else "unknown"
+            version = ep.dist.version if ep.dist is not None else "?"
+            if (dist, ep.name) in seen:  # the same distribution found twice on sys.path
+                continue
+            seen.add((dist, ep.name))
+            info = PluginInfo(ep.name, dist, version, ep.value, builtin=dist.lower() == "ganzoo")
+            names = {ep.name.lower(), dist.lower()}
+            if names & block:
+                self.plugins.append(PluginStatus(info, "blocked", f"listed in {ENV_BLOCK}"))
+                continue
+            if not info.builtin and allow is not None and not names & allow:
+                self.plugins.append(PluginStatus(info, "blocked", f"not listed in {ENV_ALLOW}"))
+                continue
+            try:
+                module = ep.load()
+            except Exception as exc:
+                self._failed(info, f"import failed: {type(exc).__name__}: {exc}", exc)
+                continue
+            self.add(module, info)
+
+    def add(self, plugin: ModuleType | object, info: PluginInfo) -> PluginStatus:
+        """Register one plugin object with pluggy and collect what its hooks register."""
+        status = PluginStatus(info)
+        try:
+            self.pm.register(plugin, name=f"{info.dist}:{info.name}")
+            self.pm.check_pending()
+        except Exception as exc:
+            if self.pm.is_registered(plugin):
+                self.pm.unregister(plugin)
+            return self._failed(info, _one_line(exc), exc)
+        entries: list[Entry] = []
+        try:
+            for hook_name, kind in HOOKS.items():
+                for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+                    if impl.plugin is plugin:
+                        impl.function(**{a: self._collector(kind, info, entries) for a in impl.argnames})
+            for entry in entries:
+                self.registry.add(entry)
+        except Exception as exc:
+            self.pm.unregister(plugin)
+            self.registry.remove(info)
+            return self._failed(info, f"registration failed: {_one_line(exc)}", exc)
+        status.provides.update(e.kind for e in entries)
+        self.plugins.append(status)
+        return status
+
+    def remove(self, info: PluginInfo) -> None:
+        """Forget a plugin and everything it registered (the testing fixture's undo)."""
+        plugin = self.pm.get_plugin(f"{info.dist}:{info.name}")
+        if plugin is not None:
+            self.pm.unregister(plugin)
+        self.registry.remove(info)
+        self.plugins = [p for p in self.plugins if p.info != info]
+
+    def _collector(self, kind: str, info: PluginInfo, into: list[Entry]) -> Any:
+        def register(name: str, target: Any, summary: str = "") -> None:
+            if not summary and not isinstance(target, str):
+                lines = (getattr(target, "__doc__", "") or "").strip().splitlines()
+                summary = lines[0] if lines else ""
+            into.append(Entry(kind, name, summary, target, info))
+
+        return register
+
+    def _failed(self, info: PluginInfo, reason: str, exc: BaseException) -> PluginStatus:
+        if self.strict:
+            raise PluginError(f"Plugin {info.name} from {info.dist} {info.version}: {reason}") from exc
+        status = PluginStatus(info, "failed", reason)
+        self.plugins.append(status)
+        return status
+
+    # -- questions -------------------------------------------------------------------------
+    def failures(self) -> list[PluginStatus]:
+        return [p for p in self.plugins if p.status == "failed"]
+
+    def build_class(self, kind: str, name: str) -> type:
+        """The class registered as ``name`` (or ``DIST:NAME``), imported now."""
+        cls: type = self.registry.get(kind, name).load()
+        return cls
+
+
+def _builtin_first(ep: metadata.EntryPoint) -> tuple[int, str]:
+    dist = ep.dist.metadata["Name"].lower() if ep.dist is not None else ""
+    return (0 if dist == "ganzoo" else 1, ep.name)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+_MANAGER: PluginManager | None = None
+
+
+def get_manager(reload: bool = False) -> PluginManager:
+    """The process-wide manager, built on first use (never at import time)."""
+    global _MANAGER
+    if _MANAGER is None or reload:
+        _MANAGER = PluginManager()
+        _MANAGER.load_entrypoints()
+    return _MANAGER

@@ -1,0 +1,118 @@
+"""Training progress: a rich bar with live figures on a terminal, plain lines everywhere else."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, Protocol, TextIO
+
+FIELDS = (("d_loss", "D loss"), ("g_loss", "G loss"), ("d_real", "D(x)"), ("d_fake", "D(G(z))"))
+
+
+class Progress(Protocol):
+    def start(self, total: int, done: int = 0) -> None: ...
+    def advance(self, step: int) -> None: ...
+    def metrics(self, step: int, values: dict[str, float]) -> None: ...
+    def note(self, text: str) -> None: ...
+    def stop(self) -> None: ...
+
+
+def _figures(values: dict[str, Any]) -> str:
+    return "  ".join(f"{label} {values[key]:.3f}" for key, label in FIELDS if key in values)
+
+
+class PlainProgress:
+    """One line per logged step: greppable, no control codes (CI, pipes, files)."""
+
+    def __init__(self, stream: TextIO | None = None, quiet: bool = False) -> None:
+        self.stream = stream or sys.stderr
+        self.quiet = quiet
+        self.total = 0
+        self.t0 = time.perf_counter()
+        self.done0 = 0
+
+    def start(self, total: int, done: int = 0) -> None:
+        self.total, self.done0, self.t0 = total, done, time.perf_counter()
+
+    def advance(self, step: int) -> None:
+        pass
+
+    def metrics(self, step: int, values: dict[str, float]) -> None:
+        if self.quiet:
+            return
+        elapsed = time.perf_counter() - self.t0
+        rate = (step - self.done0) / elapsed if elapsed > 0 else 0.0
+        eta = (self.total - step) / rate if rate > 0 else 0.0
+        print(
+            f"step {step}/{self.total}  {_figures(values)}  {rate:.0f} it/s  eta {eta:.0f}s",
+            file=self.stream,
+            flush=True,
+        )
+
+    def note(self, text: str) -> None:
+        if not self.quiet:
+            print(text, file=self.stream, flush=True)
+
+    def stop(self) -> None:
+        pass
+
+
+class RichProgress:
+    """A live bar: step, it/s, ETA and the latest D loss, G loss, D(x) and D(G(z))."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+        from rich.progress import (
+            Progress as Bar,
+        )
+
+        self.console = Console(stderr=True)
+        self.bar = Bar(
+            TextColumn("[bold]training"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[figures]}"),
+            TextColumn("[cyan]{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=False,
+            refresh_per_second=8,
+        )
+        self.task: Any = None
+        self.t0 = time.perf_counter()
+        self.done0 = 0
+
+    def start(self, total: int, done: int = 0) -> None:
+        self.bar.start()
+        self.t0, self.done0 = time.perf_counter(), done
+        self.task = self.bar.add_task("train", total=total, completed=done, figures="", rate="")
+
+    def advance(self, step: int) -> None:
+        elapsed = time.perf_counter() - self.t0
+        rate = f"{(step - self.done0) / elapsed:6.0f} it/s" if elapsed > 0 else ""
+        self.bar.update(self.task, completed=step, rate=rate)
+
+    def metrics(self, step: int, values: dict[str, float]) -> None:
+        self.bar.update(self.task, completed=step, figures=_figures(values))
+
+    def note(self, text: str) -> None:
+        self.console.print(text)
+
+    def stop(self) -> None:
+        self.bar.stop()
+
+
+def make_progress(quiet: bool = False) -> Progress:
+    """Rich on a terminal, plain lines otherwise."""
+    if not quiet and sys.stderr.isatty():
+        return RichProgress()
+    return PlainProgress(quiet=quiet)

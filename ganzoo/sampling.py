@@ -1,0 +1,43 @@
+"""Noise priors, the mapping between data and generator ranges, and sample grids."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import torch
+
+from ganzoo.files import atomic_path
+
+
+def noise(
+    prior: str, n: int, dim: int, generator: torch.Generator | None, device: torch.device
+) -> torch.Tensor:
+    """``n`` latent vectors from ``prior``: normal N(0,1), uniform U(-1,1) or uniform01 U(0,1)."""
+    if prior == "normal":
+        return torch.randn(n, dim, generator=generator, device=device)
+    z = torch.rand(n, dim, generator=generator, device=device)
+    return z * 2 - 1 if prior == "uniform" else z
+
+
+def rescale(x: torch.Tensor, src: tuple[float, float], dst: tuple[float, float]) -> torch.Tensor:
+    """Map values linearly from the range ``src`` to the range ``dst``."""
+    if tuple(src) == tuple(dst):
+        return x
+    scale = (dst[1] - dst[0]) / (src[1] - src[0])
+    return (x - src[0]) * scale + dst[0]
+
+
+def grid_shape(n: int) -> tuple[int, int]:
+    """Columns and rows for ``n`` tiles: width floor(sqrt(n)), height ceil(n / width) (source 000)."""
+    cols = max(1, math.isqrt(n))
+    return cols, math.ceil(n / cols)
+
+
+def save_grid(images: torch.Tensor, path: Path) -> None:
+    """Tile images (N, C, H, W) with values in [0, 1] into one PNG, written atomically."""
+    from torchvision.utils import save_image
+
+    cols, _ = grid_shape(images.shape[0])
+    with atomic_path(Path(path)) as tmp:
+        save_image(images.detach().float().cpu().clamp(0, 1), tmp, nrow=cols, padding=2, format="png")

@@ -1,0 +1,358 @@
+"""The training loop: k D-steps per G-step on data held as one tensor, with no per-step host sync."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ganzoo import checkpoint, rundir
+from ganzoo.components import DataSpec, Discriminator, Generator, Loss
+from ganzoo.errors import GanzooError, TrainingError, UsageError
+from ganzoo.progress import Progress
+from ganzoo.recipes import RunConfig, TrainSettings
+from ganzoo.sampling import noise, rescale, save_grid
+
+# Order of the figures accumulated on the device between two logged steps.
+STATS = ("d_loss_real", "d_loss_fake", "g_loss", "d_real", "d_fake", "d_acc_real", "d_acc_fake")
+
+
+class Interrupted(GanzooError):
+    """Ctrl-C or SIGTERM: a checkpoint was written and the run can be resumed."""
+
+    def __init__(self, message: str, signum: int) -> None:
+        super().__init__(message)
+        self.exit_code = 128 + signum
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    steps: int
+    seconds: float
+    last: dict[str, float] = field(default_factory=dict)
+
+
+def make_optimizer(
+    kind: str, params: Iterator[nn.Parameter], lr: float, betas: list[float], momentum: float, nesterov: bool
+) -> torch.optim.Optimizer:
+    """Adam, SGD or RMSprop with the multi-tensor (foreach) kernels: one launch per group, not per tensor."""
+    if kind == "adam":
+        return torch.optim.Adam(params, lr=lr, betas=(betas[0], betas[1]), foreach=True)
+    if kind == "sgd":
+        if nesterov and momentum <= 0:
+            raise UsageError("Nesterov SGD needs a positive momentum.")
+        return torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=nesterov, foreach=True)
+    return torch.optim.RMSprop(params, lr=lr, momentum=momentum, foreach=True)
+
+
+def total_iterations(s: TrainSettings, n_data: int) -> int:
+    """``--epochs`` wins over ``--iterations``: an epoch is one pass of batch-size draws over the data."""
+    if s.epochs is not None:
+        return max(1, math.ceil(s.epochs * n_data / s.batch_size))
+    return s.iterations
+
+
+class Trainer:
+    """Trains one generator against one discriminator and writes everything into a run directory."""
+
+    def __init__(
+        self,
+        config: RunConfig,
+        generator: Generator,
+        discriminator: Discriminator,
+        loss: Loss,
+        spec: DataSpec,
+        real: torch.Tensor,
+        device: torch.device,
+        run_dir: Path,
+        progress: Progress,
+        doc: dict[str, Any],
+    ) -> None:
+        self.config, self.s = config, config.train
+        self.G, self.D, self.loss = generator.to(device), discriminator.to(device), loss
+        self.device, self.run_dir, self.progress, self.doc = device, Path(run_dir), progress, doc
+        self.spec = spec
+        self.out_range = type(generator).output_range()
+        if real.ndim < 2 or tuple(real.shape[1:]) != self.spec.shape:
+            raise TrainingError(
+                f"The dataset '{config.dataset}' returned samples of shape "
+                f"{tuple(real.shape[1:])}, not the {self.spec.shape} it declares."
+            )
+        # The data lives on the device once, already in the generator's output range.
+        self.data = rescale(real.to(torch.float32), self.spec.value_range, self.out_range).to(device)
+        self.n = self.data.shape[0]
+        self.iterations = total_iterations(self.s, self.n)
+        s = self.s
+        self.opt_g = make_optimizer(
+            s.optimizer_g, self.G.parameters(), s.lr_g, s.betas_g, s.momentum_g, s.nesterov_g
+        )
+        self.opt_d = make_optimizer(
+            s.optimizer_d, self.D.parameters(), s.lr_d, s.betas_d, s.momentum_d, s.nesterov_d
+        )
+        self.rng = torch.Generator(device=device)
+        self.rng.manual_seed(int(doc["seed"]))
+        fixed = torch.Generator(device=device)
+        fixed.manual_seed(int(doc["seed"]) + 1)
+        self.fixed_z = noise(s.prior, s.samples, s.latent_dim, fixed, device)
+        self.acc = torch.zeros(len(STATS), device=device)
+        self.acc_n = 0
+        self.step = 0
+        self.d_params = list(self.D.parameters())
+        self._stop_signal: int | None = None
+
+    # -- one iteration -----------------------------------------------------------------------
+    def _batch(self) -> torch.Tensor:
+        idx = torch.randint(self.n, (self.s.batch_size,), generator=self.rng, device=self.device)
+        return self.data.index_select(0, idx)
+
+    def _z(self) -> torch.Tensor:
+        return noise(self.s.prior, self.s.batch_size, self.s.latent_dim, self.rng, self.device)
+
+    def train_step(self) -> None:
+        s, D, loss, opt_d = self.s, self.D, self.loss, self.opt_d
+        fake = torch.empty(0)
+        for k in range(s.d_steps):
+            real = self._batch()
+            # Keep the graph through G only for the fake batch G's step will reuse.
+            with torch.set_grad_enabled(s.reuse_fake and k == s.d_steps - 1):
+                fake = self.G(self._z())
+            fake_d = fake.detach()
+            if s.d_update == "split":  # source 002: one update on real, then one on fake
+                opt_d.zero_grad(set_to_none=True)
+                real_logits = D(real)
+                l_real = loss.d_real(real_logits)
+                l_real.backward()
+                opt_d.step()
+                opt_d.zero_grad(set_to_none=True)
+                fake_logits = D(fake_d)
+                l_fake = loss.d_fake(fake_logits)
+                l_fake.backward()
+                opt_d.step()
+            else:
+                opt_d.zero_grad(set_to_none=True)
+                if s.d_update == "concat":  # source 000: one forward over [real; fake]
+                    logits = D(torch.cat([real, fake_d]))
+                    real_logits, fake_logits = logits[: real.shape[0]], logits[real.shape[0] :]
+                else:
+                    real_logits, fake_logits = D(real), D(fake_d)
+                l_real, l_fake = loss.d_real(real_logits), loss.d_fake(fake_logits)
+                total = l_real + l_fake
+                if s.d_update == "concat":
+                    total = total * 0.5  # the mean over the concatenated batch
+                penalty = loss.penalty(D, real, fake_d)
+                if penalty is not None:
+                    total = total + penalty
+                total.backward()
+                opt_d.step()
+        if not s.reuse_fake:
+            fake = self.G(self._z())
+        for p in self.d_params:  # no weight gradients for D during G's step
+            p.requires_grad_(False)
+        g_logits = D(fake)
+        l_g = loss.g(g_logits)
+        self.opt_g.zero_grad(set_to_none=True)
+        l_g.backward()
+        self.opt_g.step()
+        for p in self.d_params:
+            p.requires_grad_(True)
+        with torch.no_grad():
+            rl, fl = real_logits.detach(), fake_logits.detach()
+            self.acc += torch.stack(
+                [
+                    l_real.detach(),
+                    l_fake.detach(),
+                    l_g.detach(),
+                    torch.sigmoid(rl).mean(),
+                    torch.sigmoid(fl).mean(),
+                    (rl > 0).float().mean(),
+                    (fl < 0).float().mean(),
+                ]
+            )
+        self.acc_n += 1
+
+    # -- the loop ----------------------------------------------------------------------------
+    def run(self, resume: bool = False) -> TrainResult:
+        s = self.s
+        (self.run_dir / rundir.SAMPLES).mkdir(parents=True, exist_ok=True)
+        if resume:
+            self._restore()
+        else:
+            rundir.write_json(self.run_dir / rundir.CONFIG, self.doc)
+            (self.run_dir / rundir.METRICS).write_text("")
+        t0 = time.perf_counter() - float(self.doc.get("seconds", 0.0))
+        self.t0 = t0
+        self.progress.start(self.iterations, self.step)
+        last: dict[str, float] = {}
+        self.G.train()
+        self.D.train()
+        with self._signals():
+            while self.step < self.iterations:
+                self.train_step()
+                self.step += 1
+                step = self.step
+                if step % 10 == 0:
+                    self.progress.advance(step)
+                if step % s.log_every == 0 or step == self.iterations:
+                    last = self._log()
+                if step % s.sample_every == 0 or step == self.iterations:
+                    self.save_samples(self.run_dir / rundir.SAMPLES / f"step-{step:07d}.png")
+                if step % s.checkpoint_every == 0 and step != self.iterations:
+                    self.save_checkpoint()
+                if self._stop_signal is not None:
+                    self._interrupt()
+        self.progress.stop()
+        seconds = time.perf_counter() - t0
+        self.doc["seconds"] = seconds
+        self.save_checkpoint()
+        self._finish(last, seconds)
+        return TrainResult(self.run_dir, self.step, seconds, last)
+
+    def _log(self) -> dict[str, float]:
+        values = dict(zip(STATS, (self.acc / max(self.acc_n, 1)).tolist(), strict=True))  # one host sync
+        self.acc.zero_()
+        self.acc_n = 0
+        bad = [k for k in ("d_loss_real", "d_loss_fake", "g_loss") if not math.isfinite(values[k])]
+        if bad:
+            self.progress.stop()
+            ckpt = self.run_dir / rundir.CHECKPOINT_DIR
+            have = (ckpt / checkpoint.CHECKPOINT_FILE).exists()
+            raise TrainingError(
+                f"Training diverged by step {self.step}: {bad[0]} became {values[bad[0]]}; "
+                + (
+                    f"the last good checkpoint is kept in {ckpt}."
+                    if have
+                    else "no checkpoint had been written yet."
+                )
+            )
+        values["d_loss"] = 0.5 * (values["d_loss_real"] + values["d_loss_fake"])
+        values["d_acc"] = 0.5 * (values.pop("d_acc_real") + values.pop("d_acc_fake"))
+        record = {
+            "step": self.step,
+            **{k: round(v, 6) for k, v in values.items()},
+            "time": round(time.perf_counter() - self.t0, 3),
+        }
+        with open(self.run_dir / rundir.METRICS, "a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+        self.progress.metrics(self.step, values)
+        return values
+
+    @torch.inference_mode()
+    def sample(self, z: torch.Tensor) -> torch.Tensor:
+        """Samples in [0, 1] from the generator in eval mode (BatchNorm running stats, no Dropout)."""
+        was_training = self.G.training
+        self.G.eval()
+        try:
+            x = self.G(z)
+        finally:
+            self.G.train(was_training)
+        return rescale(x.float(), self.out_range, (0.0, 1.0)).clamp(0, 1)
+
+    def save_samples(self, path: Path) -> None:
+        if self.spec.kind == "image":
+            save_grid(self.sample(self.fixed_z), path)
+
+    # -- checkpoints and resume ----------------------------------------------------------------
+    def save_checkpoint(self) -> None:
+        extra = {
+            "rng_cpu": torch.get_rng_state(),
+            "rng_data": self.rng.get_state(),
+            "fixed_z": self.fixed_z,
+            "acc": self.acc,
+        }
+        if self.device.type == "cuda":
+            extra["rng_cuda"] = torch.cuda.get_rng_state(self.device)
+        state = {
+            "step": self.step,
+            "acc_n": self.acc_n,
+            "seconds": time.perf_counter() - self.t0,
+            "iterations": self.iterations,
+        }
+        checkpoint.save_checkpoint(
+            self.run_dir / rundir.CHECKPOINT_DIR,
+            {"generator": self.G, "discriminator": self.D},
+            {"generator": self.opt_g, "discriminator": self.opt_d},
+            extra,
+            state,
+        )
+
+    def _restore(self) -> None:
+        extra, state = checkpoint.load_checkpoint(
+            self.run_dir / rundir.CHECKPOINT_DIR,
+            {"generator": self.G, "discriminator": self.D},
+            {"generator": self.opt_g, "discriminator": self.opt_d},
+        )
+        torch.set_rng_state(extra["rng_cpu"])
+        self.rng.set_state(extra["rng_data"].to(self.rng.get_state().device))
+        if "rng_cuda" in extra and self.device.type == "cuda":
+            torch.cuda.set_rng_state(extra["rng_cuda"], self.device)
+        self.fixed_z = extra["fixed_z"].to(self.device)
+        self.acc = extra["acc"].to(self.device)
+        self.acc_n = int(state["acc_n"])
+        self.step = int(state["step"])
+        self.doc["seconds"] = float(state["seconds"])
+        # Lines logged after the checkpoint are logged again as training repeats those steps.
+        metrics = self.run_dir / rundir.METRICS
+        if metrics.exists():
+            keep = [
+                ln for ln in metrics.read_text().splitlines() if ln and json.loads(ln)["step"] <= self.step
+            ]
+            metrics.write_text("".join(ln + "\n" for ln in keep))
+
+    @contextmanager
+    def _signals(self) -> Iterator[None]:
+        """Ctrl-C and SIGTERM finish the current step, write a checkpoint and stop."""
+
+        def handler(signum: int, frame: Any) -> None:
+            self._stop_signal = signum
+
+        previous = {}
+        try:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                previous[sig] = signal.signal(sig, handler)
+        except ValueError:  # not the main thread: leave signals alone
+            pass
+        try:
+            yield
+        finally:
+            for sig, old in previous.items():
+                signal.signal(sig, old)
+
+    def _interrupt(self) -> None:
+        self.progress.stop()
+        self.save_checkpoint()
+        signum = self._stop_signal or signal.SIGINT
+        name = signal.Signals(signum).name
+        raise Interrupted(
+            f"Stopped by {name} at step {self.step} of {self.iterations}; a checkpoint is saved. "
+            f"Resume with: ganzoo train --resume {self.run_dir}",
+            signum,
+        )
+
+    def _finish(self, last: dict[str, float], seconds: float) -> None:
+        doc = self.doc
+        doc["result"] = {
+            "steps": self.step,
+            "seconds": round(seconds, 3),
+            "last": {k: round(v, 6) for k, v in last.items()},
+        }
+        checkpoint.save_weights(self.run_dir / rundir.GENERATOR, self.G, "generator", doc)
+        checkpoint.save_weights(self.run_dir / rundir.DISCRIMINATOR, self.D, "discriminator", doc)
+        rundir.write_json(self.run_dir / rundir.CONFIG, doc)
+        from ganzoo.plots import plot_losses
+
+        plot_losses(self.run_dir / rundir.METRICS, self.run_dir / rundir.LOSSES)
+
+
+def new_seed() -> int:
+    return int.from_bytes(os.urandom(4), "little") & 0x7FFFFFFF

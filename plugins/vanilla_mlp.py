@@ -1,0 +1,61 @@
+"""The vanilla MLP GAN of source 002 (GANs in Action, chapter 3): one hidden layer each side."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from ganzoo.components import DataSpec
+from ganzoo.components import Discriminator as BaseDiscriminator
+from ganzoo.components import Generator as BaseGenerator
+
+
+class Generator(BaseGenerator):
+    """z (100) → Dense 128 → LeakyReLU 0.01 → Dense 784 → tanh → 1x28x28."""
+
+    kinds = ("image", "sequence")
+    output = "tanh"
+    defaults: ClassVar[dict[str, Any]] = {"hidden": 128, "negative_slope": 0.01}
+    train_defaults: ClassVar[dict[str, Any]] = {
+        "latent_dim": 100,
+        "prior": "normal",
+        "optimizer": "adam",
+        "lr": 0.001,
+        "betas": [0.9, 0.999],
+        "batch_size": 128,
+        "loss": "bce",
+    }
+
+    def __init__(self, data: DataSpec, latent_dim: int, hidden: int = 128, negative_slope: float = 0.01):
+        super().__init__(data, latent_dim)
+        self.net = nn.Sequential(
+            nn.Linear(latent_dim, hidden),
+            nn.LeakyReLU(negative_slope),
+            nn.Linear(hidden, data.size),
+            nn.Tanh(),
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z).view(z.shape[0], *self.data.shape)
+
+
+class Discriminator(BaseDiscriminator):
+    """Flatten → Dense 128 → LeakyReLU 0.01 → Dense 1 (a logit; the seed's sigmoid is in the loss)."""
+
+    kinds = ("image", "sequence")
+    defaults: ClassVar[dict[str, Any]] = {"hidden": 128, "negative_slope": 0.01}
+    train_defaults: ClassVar[dict[str, Any]] = {"optimizer": "adam", "lr": 0.001, "betas": [0.9, 0.999]}
+
+    def __init__(self, data: DataSpec, hidden: int = 128, negative_slope: float = 0.01):
+        super().__init__(data)
+        self.net = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(data.size, hidden),
+            nn.LeakyReLU(negative_slope),
+            nn.Linear(hidden, 1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).view(-1)

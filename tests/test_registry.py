@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import pytest
+
+from ganzoo.errors import AmbiguousComponentError, UnknownComponentError
+from ganzoo.registry import Entry, PluginInfo, Registry
+
+A = PluginInfo("a", "dist-a", "1.0", "mod_a")
+B = PluginInfo("b", "dist-b", "2.0", "mod_b")
+
+
+def entry(name: str, plugin: PluginInfo, kind: str = "generator") -> Entry:
+    return Entry(kind, name, f"{name} from {plugin.dist}", "json:dumps", plugin)
+
+
+def test_get_returns_the_registered_entry_and_loads_lazily() -> None:
+    reg = Registry()
+    reg.add(entry("vanilla-mlp", A))
+    found = reg.get("generator", "vanilla-mlp")
+    assert found.plugin == A
+    import json
+
+    assert found.load() is json.dumps
+
+
+def test_unknown_name_suggests_the_closest() -> None:
+    reg = Registry()
+    reg.add(entry("vanilla-mlp", A))
+    reg.add(entry("dcgan", A))
+    with pytest.raises(
+        UnknownComponentError, match=r"Unknown generator 'vanila-mlp'\. Did you mean 'vanilla-mlp'\?"
+    ):
+        reg.get("generator", "vanila-mlp")
+
+
+def test_duplicate_names_are_kept_and_ambiguous_use_names_both() -> None:
+    reg = Registry()
+    reg.add(entry("dcgan", A))
+    reg.add(entry("dcgan", B))
+    assert [e.plugin.dist for e in reg.entries("generator")] == ["dist-a", "dist-b"]
+    with pytest.raises(AmbiguousComponentError) as err:
+        reg.get("generator", "dcgan")
+    assert "'dist-a:dcgan'" in str(err.value) and "'dist-b:dcgan'" in str(err.value)
+    assert reg.get("generator", "dist-b:dcgan").plugin == B
+    assert reg.get("generator", "DIST_A:dcgan").plugin == A  # distribution names are normalised
+
+
+def test_names_must_be_kebab_case() -> None:
+    with pytest.raises(ValueError, match="kebab-case"):
+        Registry().add(entry("Vanilla_MLP", A))
+
+
+def test_remove_forgets_a_plugins_entries() -> None:
+    reg = Registry()
+    reg.add(entry("x", A))
+    reg.add(entry("y", B))
+    reg.remove(A)
+    assert reg.names("generator") == ["y"]
+
+
+def test_failed_import_names_the_distribution() -> None:
+    bad = Entry("loss", "broken", "", "no_such_module_xyz:Loss", B)
+    with pytest.raises(Exception, match=r"dist-b 2\.0 could not be imported"):
+        bad.load()

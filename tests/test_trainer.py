@@ -1,0 +1,169 @@
+"""Training end to end on the committed real-digit fixture: the run directory a user gets."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from PIL import Image
+from safetensors.torch import load_file
+
+from ganzoo import api, hookimpl
+from ganzoo.errors import TrainingError
+from ganzoo.plugins.bce import BCE
+from ganzoo.testing import registered
+
+SHORT = {"iterations": 60, "seed": 7, "sample_every": 30, "checkpoint_every": 30, "device": "cpu"}
+
+
+def train(out: Path, mnist_dir: Path, **options: Any) -> Any:
+    return api.train(
+        "vanilla-mlp", "mnist", out=out, data_dir=mnist_dir, sets=["log_every=10"], **{**SHORT, **options}
+    )
+
+
+def test_the_run_directory_holds_what_the_design_promises(tmp_path: Path, mnist_dir: Path) -> None:
+    run = tmp_path / "run"
+    result = train(run, mnist_dir)
+    assert result.steps == 60
+    names = {p.name for p in run.iterdir()}
+    assert names == {
+        "config.json",
+        "generator.safetensors",
+        "discriminator.safetensors",
+        "checkpoint",
+        "metrics.jsonl",
+        "samples",
+        "losses.png",
+    }
+    config = json.loads((run / "config.json").read_text())
+    assert config["run"]["recipe"] == "vanilla-mlp-mnist" and config["seed"] == 7
+    assert config["data"] == {"shape": [1, 28, 28], "kind": "image", "value_range": [0.0, 1.0]}
+    assert config["versions"]["torch"] == torch.__version__
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [10, 20, 30, 40, 50, 60]
+    assert {"d_loss", "g_loss", "d_real", "d_fake", "d_acc", "time"} <= set(rows[0])
+    assert all(0 <= r["d_real"] <= 1 for r in rows)
+    grids = sorted(p.name for p in (run / "samples").iterdir())
+    assert grids == ["step-0000030.png", "step-0000060.png"]
+    assert Image.open(run / "samples" / grids[0]).size == (4 * 30 + 2, 4 * 30 + 2)  # 4x4 grid, 2 px padding
+    assert Image.open(run / "losses.png").size[0] > 400
+    assert list((run / "checkpoint").iterdir()) == [run / "checkpoint" / "state.safetensors"]
+
+
+def test_a_seed_makes_a_cpu_run_repeatable(tmp_path: Path, mnist_dir: Path) -> None:
+    train(tmp_path / "a", mnist_dir)
+    train(tmp_path / "b", mnist_dir)
+    a, b = (load_file(str(tmp_path / r / "generator.safetensors")) for r in ("a", "b"))
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_resume_ends_with_the_same_weights_as_a_straight_run(tmp_path: Path, mnist_dir: Path) -> None:
+    train(tmp_path / "straight", mnist_dir, iterations=90)
+    train(tmp_path / "split", mnist_dir, iterations=40)
+    api.train(resume=tmp_path / "split", iterations=90)
+    a, b = (load_file(str(tmp_path / r / "generator.safetensors")) for r in ("straight", "split"))
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    steps = [json.loads(x)["step"] for x in (tmp_path / "split" / "metrics.jsonl").read_text().splitlines()]
+    assert steps == list(range(10, 100, 10))
+
+
+def test_generate_is_repeatable_and_writes_each_format(tmp_path: Path, mnist_dir: Path) -> None:
+    run = tmp_path / "run"
+    train(run, mnist_dir)
+    api.generate(run, n=10, seed=3, out=tmp_path / "a.safetensors")
+    api.generate(run, n=10, seed=3, out=tmp_path / "b.safetensors")
+    api.generate(run, n=10, seed=4, out=tmp_path / "c.safetensors")
+    a, b, c = (load_file(str(tmp_path / f"{x}.safetensors"))["samples"] for x in "abc")
+    assert a.shape == (10, 1, 28, 28) and a.dtype == torch.float32
+    assert float(a.min()) >= 0.0 and float(a.max()) <= 1.0
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    api.generate(run, n=9, seed=3, out=tmp_path / "grid.png")
+    assert Image.open(tmp_path / "grid.png").size == (3 * 30 + 2, 3 * 30 + 2)
+    api.generate(run, n=3, seed=3, out=tmp_path / "each")
+    assert sorted(p.name for p in (tmp_path / "each").iterdir()) == ["000000.png", "000001.png", "000002.png"]
+    api.generate(run, n=4, seed=3, nice=True, out=tmp_path / "nice.png")
+    assert Image.open(tmp_path / "nice.png").size == (2 * 30 + 2, 2 * 30 + 2)
+
+
+class ExplodingLoss(BCE):
+    """A BCE that turns to NaN after a few calls."""
+
+    calls = 0
+
+    def g(self, logits: torch.Tensor) -> torch.Tensor:
+        ExplodingLoss.calls += 1
+        loss = super().g(logits)
+        return loss * float("nan") if ExplodingLoss.calls > 45 else loss
+
+
+class ExplodingPlugin:
+    @hookimpl
+    def register_losses(self, register: Any) -> None:
+        register("exploding", ExplodingLoss)
+
+
+def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path: Path, mnist_dir: Path) -> None:
+    run = tmp_path / "run"
+    with registered(ExplodingPlugin()), pytest.raises(TrainingError) as err:
+        api.train(
+            "vanilla-mlp",
+            "mnist",
+            loss="exploding",
+            out=run,
+            data_dir=mnist_dir,
+            sets=["log_every=10"],
+            **SHORT,
+        )
+    assert "diverged by step 50" in str(err.value) and "became nan" in str(err.value)
+    assert "last good checkpoint is kept" in str(err.value)
+    ckpt = load_file(str(run / "checkpoint" / "state.safetensors"))
+    assert all(torch.isfinite(v).all() for k, v in ckpt.items() if v.is_floating_point())
+
+
+def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(tmp_path: Path, mnist_dir: Path) -> None:
+    run = tmp_path / "run"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ganzoo",
+            "train",
+            "vanilla-mlp",
+            "mnist",
+            "--data-dir",
+            str(mnist_dir),
+            "--iterations",
+            "1000000",
+            "--out",
+            str(run),
+            "--seed",
+            "1",
+            "--device",
+            "cpu",
+            "--set",
+            "log_every=20",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
+    deadline = time.time() + 60
+    while not (run / "metrics.jsonl").exists() or not (run / "metrics.jsonl").read_text():
+        assert time.time() < deadline and proc.poll() is None, proc.communicate()
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert f"Resume with: ganzoo train --resume {run}" in " ".join(err.split())
+    assert "Traceback" not in err
+    assert (run / "checkpoint" / "state.safetensors").is_file()
