@@ -17,8 +17,8 @@ class Progress(Protocol):
     def stop(self) -> None: ...
 
 
-def _figures(values: dict[str, Any]) -> str:
-    return "  ".join(f"{label} {values[key]:.3f}" for key, label in FIELDS if key in values)
+def _figures(values: dict[str, Any], sep: str = "  ") -> str:
+    return sep.join(f"{label} {values[key]:.3f}" for key, label in FIELDS if key in values)
 
 
 class PlainProgress:
@@ -58,33 +58,38 @@ class PlainProgress:
 
 
 class RichProgress:
-    """A live bar: step, it/s, ETA and the latest D loss, G loss, D(x) and D(G(z))."""
+    """A live bar (step, it/s, elapsed, ETA) with the latest D loss, G loss, D(x) and D(G(z)) below it."""
 
     def __init__(self) -> None:
         from rich.console import Console
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
+            Progress,
             TextColumn,
             TimeElapsedColumn,
             TimeRemainingColumn,
         )
-        from rich.progress import (
-            Progress as Bar,
-        )
+        from rich.text import Text
+
+        owner = self
+
+        class TwoLines(Progress):
+            def get_renderables(self) -> Any:
+                yield self.make_tasks_table(self.tasks)
+                yield Text(owner.figures, style="bold")
 
         self.console = Console(stderr=True)
-        self.bar = Bar(
+        self.figures = ""
+        self.bar = TwoLines(
             TextColumn("[bold]training"),
-            BarColumn(),
+            BarColumn(bar_width=24),
             MofNCompleteColumn(),
-            TextColumn("{task.fields[figures]}"),
             TextColumn("[cyan]{task.fields[rate]}"),
             TimeElapsedColumn(),
             TextColumn("eta"),
             TimeRemainingColumn(),
             console=self.console,
-            transient=False,
             refresh_per_second=8,
         )
         self.task: Any = None
@@ -94,15 +99,16 @@ class RichProgress:
     def start(self, total: int, done: int = 0) -> None:
         self.bar.start()
         self.t0, self.done0 = time.perf_counter(), done
-        self.task = self.bar.add_task("train", total=total, completed=done, figures="", rate="")
+        self.task = self.bar.add_task("train", total=total, completed=done, rate="")
 
     def advance(self, step: int) -> None:
         elapsed = time.perf_counter() - self.t0
-        rate = f"{(step - self.done0) / elapsed:6.0f} it/s" if elapsed > 0 else ""
+        rate = f"{(step - self.done0) / elapsed:.0f} it/s" if elapsed > 0 else ""
         self.bar.update(self.task, completed=step, rate=rate)
 
     def metrics(self, step: int, values: dict[str, float]) -> None:
-        self.bar.update(self.task, completed=step, figures=_figures(values))
+        self.figures = _figures(values)
+        self.advance(step)
 
     def note(self, text: str) -> None:
         self.console.print(text)

@@ -362,8 +362,8 @@ def _apply_set(
     if not roles:
         import difflib
 
-        known = sorted(TRAIN_KEYS | {f"{r}.{k}" for r in ROLES for k in params[r]})
-        close = difflib.get_close_matches(key, known, n=3)
+        known = sorted(TRAIN_KEYS | {k for r in ROLES for k in params[r]})
+        close = difflib.get_close_matches(short, known, n=3)
         hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
         raise UsageError(f"--set {key}: no training setting or component hyperparameter has that name.{hint}")
     for r in roles:

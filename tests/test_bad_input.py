@@ -1,0 +1,138 @@
+"""Every bad input ends in one clear sentence on stderr and a non-zero exit status.
+
+Each row: command-line arguments (``{tmp}``, ``{run}``, ``{mnist}`` are filled in), the
+expected exit status, and a fragment of the message. The test also checks that no traceback
+is printed and that the command leaves no new file behind.
+"""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from click.testing import CliRunner
+from safetensors.torch import save_file
+
+from ganzoo import api
+from ganzoo.cli import cli
+
+CASES = [
+    # names
+    (["train", "vanila-mlp", "mnist"], 2, "Unknown generator 'vanila-mlp'. Did you mean 'vanilla-mlp'?"),
+    (["train", "vanilla-mlp", "mnits"], 2, "Unknown dataset 'mnits'. Did you mean 'mnist'?"),
+    (["train", "vanilla-mlp", "mnist", "--loss", "bec"], 2, "Unknown loss 'bec'. Did you mean 'bce'?"),
+    (["train", "vanilla-mlp", "mnist", "--recipe", "nope"], 2, "Unknown recipe 'nope'"),
+    (["train", "vanilla-mlp"], 2, "train needs ARCH and DATASET"),
+    (["data", "fetch", "mnsit"], 2, "Unknown dataset 'mnsit'"),
+    (["list", "widgets"], 2, "'widgets' is not one of 'generators'"),
+    # option values
+    (["train", "vanilla-mlp", "mnist", "--batch-size", "0"], 2, "must be positive, got 0"),
+    (["train", "vanilla-mlp", "mnist", "--iterations", "-5"], 2, "must be positive, got -5"),
+    (["train", "vanilla-mlp", "mnist", "--lr-g", "0"], 2, "must be positive, got 0.0"),
+    (["train", "vanilla-mlp", "mnist", "--lr-d", "abc"], 2, "'abc' is not a valid float"),
+    (["train", "vanilla-mlp", "mnist", "--iterations", "5", "--epochs", "1"], 2, "not both"),
+    (["train", "vanilla-mlp", "mnist", "--label-smoothing", "1.5"], 2, "label_smoothing must be in [0, 1)"),
+    (["train", "vanilla-mlp", "mnist", "--set", "hiden=3"], 2, "Did you mean 'hidden'"),
+    (["train", "vanilla-mlp", "mnist", "--set", "oops"], 2, "--set takes KEY=VALUE"),
+    (["train", "vanilla-mlp", "mnist", "--set", "prior=cauchy"], 2, "prior must be one of"),
+    (["train", "vanilla-mlp", "mnist", "--set", "batch_size=-1"], 2, "--batch-size must be a positive"),
+    # devices
+    (
+        ["train", "vanilla-mlp", "mnist", "--device", "tpu"],
+        2,
+        "--device must be auto, cpu, cuda, cuda:N or mps",
+    ),
+    # paths and files
+    (
+        ["train", "vanilla-mlp", "mnist", "--data-dir", "{mnist}", "--out", "{run}"],
+        2,
+        "already exists and is not empty",
+    ),
+    (["train", "vanilla-mlp", "mnist", "--data-dir", "{tmp}/truncated"], 1, "is truncated"),
+    (["train", "vanilla-mlp", "mnist", "--data-dir", "{tmp}/notidx"], 1, "is not a valid IDX file"),
+    (["train", "vanilla-mlp", "mnist", "--data-dir", "{tmp}/empty"], 1, "ganzoo data fetch mnist"),
+    (["train", "--resume", "{tmp}/nowhere"], 1, "is not a run directory"),
+    (["train", "--resume", "{tmp}/empty"], 1, "has no config.json"),
+    (["generate", "{tmp}/nowhere"], 1, "does not exist"),
+    (["generate", "{tmp}/unfinished"], 1, "has no generator.safetensors yet"),
+    (["generate", "{tmp}/foreign.safetensors"], 1, "not a ganzoo generator"),
+    (["generate", "{tmp}/garbage.safetensors"], 1, "is not a safetensors file"),
+    (["generate", "{run}", "-o", "{tmp}/out.jpg"], 2, "give a .png grid, a .safetensors file, or a folder"),
+    (["generate", "{run}", "-n", "0"], 2, "must be positive, got 0"),
+    # zoo.toml
+    (["list", "recipes"], 2, "broken.toml is not valid TOML", {"GANZOO_ZOO": "{tmp}/broken.toml"}),
+    (
+        ["train", "vanilla-mlp", "mnist"],
+        2,
+        "line 6: recipe 'x' key 'train.speed' is not a training setting",
+        {"GANZOO_ZOO": "{tmp}/unknown-key.toml"},
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    run = tmp_path_factory.mktemp("trained") / "run"
+    fixture = Path(__file__).parent / "fixtures" / "mnist"
+    api.train("vanilla-mlp", "mnist", out=run, data_dir=fixture, iterations=2, seed=0, device="cpu")
+    return run
+
+
+@pytest.fixture
+def bad_files(tmp_path: Path, mnist_dir: Path) -> Path:
+    (tmp_path / "empty").mkdir()
+    for name, damage in (
+        ("truncated", lambda b: b[:5000]),
+        ("notidx", lambda b: b"\x00\x00\x09\x09" + b[4:]),
+    ):
+        folder = tmp_path / name
+        shutil.copytree(mnist_dir, folder)
+        path = folder / "train-images-idx3-ubyte.gz"
+        path.write_bytes(gzip.compress(damage(gzip.decompress(path.read_bytes()))))
+    (tmp_path / "unfinished").mkdir()
+    (tmp_path / "unfinished" / "config.json").write_text('{"run": {"generator": "vanilla-mlp"}}')
+    save_file({"w": torch.zeros(3)}, str(tmp_path / "foreign.safetensors"))
+    (tmp_path / "garbage.safetensors").write_bytes(b"this is not a tensor file")
+    (tmp_path / "broken.toml").write_text("[x]\ngenerator = \n")
+    (tmp_path / "unknown-key.toml").write_text(
+        '[x]\ngenerator = "vanilla-mlp"\ndiscriminator = "vanilla-mlp"\ndataset = "mnist"\n'
+        "[x.train]\nspeed = 3\n"
+    )
+    return tmp_path
+
+
+def snapshot(*roots: Path) -> set[Path]:
+    return {p for root in roots for p in root.rglob("*")}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[" ".join(c[0])[:60] for c in CASES])
+def test_bad_input_is_one_clear_sentence(
+    case: tuple, bad_files: Path, trained_run: Path, mnist_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    argv, code, fragment, *rest = case
+    env = rest[0] if rest else {}
+    fill = {"tmp": str(bad_files), "run": str(trained_run), "mnist": str(mnist_dir)}
+    argv = [a.format(**fill) for a in argv]
+    for key, value in env.items():
+        monkeypatch.setenv(key, value.format(**fill))
+    monkeypatch.chdir(bad_files)
+    before = snapshot(bad_files, trained_run)
+    result = CliRunner().invoke(cli, argv)
+    assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+    stderr = " ".join(result.stderr.split())
+    assert fragment in stderr, stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(bad_files, trained_run) == before, "the command left files behind"
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_asking_for_cuda_without_it_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["train", "vanilla-mlp", "mnist", "--device", "cuda"])
+    assert result.exit_code == 2
+    assert "torch sees no CUDA device here" in result.stderr and "Traceback" not in result.stderr
+    assert not list(tmp_path.iterdir())
