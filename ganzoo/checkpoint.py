@@ -20,6 +20,7 @@ from ganzoo.files import atomic_path
 FORMAT = "ganzoo.weights.v1"
 CHECKPOINT_FORMAT = "ganzoo.checkpoint.v1"
 CHECKPOINT_FILE = "state.safetensors"
+_KERNEL_FLAGS = ("fused", "foreach", "capturable", "differentiable")
 
 
 def save_weights(path: Path, module: torch.nn.Module, role: str, config: dict[str, Any]) -> None:
@@ -133,6 +134,11 @@ def load_checkpoint(
         module.load_state_dict({k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)})
     optim_meta = json.loads(metadata["optimizers"])
     for name, opt in optimizers.items():
-        opt.load_state_dict(_unflatten_optimizer(f"optim.{name}", optim_meta[name], tensors))
+        saved = _unflatten_optimizer(f"optim.{name}", optim_meta[name], tensors)
+        # Keep the live optimiser's kernel choice (fused / foreach): the file may come from a
+        # torch or device that chose otherwise, and the saved flags would silently slow it down.
+        for group, live in zip(saved["param_groups"], opt.param_groups, strict=True):
+            group.update({k: live[k] for k in _KERNEL_FLAGS if k in live})
+        opt.load_state_dict(saved)
     extra = {k[len("extra/") :]: v for k, v in tensors.items() if k.startswith("extra/")}
     return extra, json.loads(metadata["state"])
