@@ -209,17 +209,26 @@ def generate(
     nice: bool = False,
     device: str = "cpu",
     manager: PluginManager | None = None,
+    nice_factor: int = 20,
+    smooth: int = 0,
 ) -> Path:
     """Write ``n`` samples as a PNG grid, a ``.safetensors`` file (tensor ``samples``) or a folder of PNGs.
 
-    ``nice`` draws 20×n samples and keeps the n the run's discriminator rates most real (source 000).
+    ``nice`` draws ``nice_factor``×n samples and keeps the n the run's discriminator rates most real
+    (source 000). Sequences go to a PNG as curves (``smooth``: source 004's rolling mean).
     """
     from ganzoo.sampling import save_grid
 
     if n <= 0:
         raise UsageError(f"-n must be a positive whole number, got {n}.")
+    if nice and nice_factor < 1:
+        raise UsageError(f"--nice-factor must be at least 1, got {nice_factor}.")
     g = load_generator(run, device=device, manager=manager)
-    samples = _nice(g, Path(run), n, seed, manager or get_manager()) if nice else g.sample(n, seed=seed)
+    samples = (
+        _nice(g, Path(run), n, seed, manager or get_manager(), nice_factor)
+        if nice
+        else g.sample(n, seed=seed)
+    )
     samples = samples.cpu()
     run_path = Path(run)
     if out is None:
@@ -234,9 +243,12 @@ def generate(
         for i, image in enumerate(samples):
             save_grid(image.unsqueeze(0), out / f"{i:06d}.png")
     elif out.suffix.lower() == ".png":
-        if g.spec.kind != "image":
-            raise UsageError("A PNG grid needs image samples; use a .safetensors file for sequences.")
-        save_grid(samples, out)
+        if g.spec.kind == "image":
+            save_grid(samples, out)
+        else:
+            from ganzoo.plots import plot_curves
+
+            plot_curves(samples, None, out, smooth=smooth)
     elif out.suffix.lower() == ".safetensors":
         from safetensors.torch import save_file
 
@@ -253,8 +265,9 @@ def generate(
     return out
 
 
-def _nice(g: LoadedGenerator, run: Path, n: int, seed: int | None, manager: PluginManager) -> Any:
-    import torch
+def _nice(
+    g: LoadedGenerator, run: Path, n: int, seed: int | None, manager: PluginManager, factor: int
+) -> Any:
 
     from ganzoo import build, checkpoint, rundir
     from ganzoo.sampling import rescale
@@ -267,10 +280,18 @@ def _nice(g: LoadedGenerator, run: Path, n: int, seed: int | None, manager: Plug
     d = d_cls(g.spec, **config.params["discriminator"]).to(g.device)
     d.load_state_dict(tensors)
     d.eval()
-    candidates = g.sample(20 * n, seed=seed)
+    candidates = g.sample(factor * n, seed=seed)
+    sample_range = (0.0, 1.0) if g.spec.kind == "image" else tuple(g.spec.value_range)
     out_range = type(g.module).output_range()
+    return top_scored(candidates, lambda x: d(rescale(x, sample_range, out_range)), n)
+
+
+def top_scored(candidates: Any, score: Any, n: int) -> Any:
+    """The ``n`` candidates ``score`` rates highest (most real), best first."""
+    import torch
+
     with torch.inference_mode():
-        scores = d(rescale(candidates, (0.0, 1.0), out_range))
+        scores = score(candidates)
     return candidates[scores.argsort(descending=True)[:n]]
 
 

@@ -18,6 +18,7 @@ from ganzoo.errors import GanzooError
 from ganzoo.registry import PLURALS
 
 LIST_KINDS = [*PLURALS, "recipes"]
+WRAPPED = {"summary", "status", "where", "provides"}  # table columns that may fold; names never do
 
 
 def _err(message: str, hint: str | None = None) -> None:
@@ -98,7 +99,7 @@ def list_cmd(kind: str | None, as_json: bool) -> None:
 
     table = Table(title="ganzoo components", show_lines=False)
     for col in ("kind", "name", "summary", "registered by"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold", no_wrap=col not in WRAPPED)
     for r in rows:
         name = r["qualified"] + " (ambiguous)" if r["ambiguous"] else r["name"]
         table.add_row(r["kind"], name, r["summary"], f"{r['dist']} {r['version']}")
@@ -119,15 +120,16 @@ def _list_recipes(as_json: bool) -> None:
     from rich.table import Table
 
     table = Table(title="zoo.toml recipes")
-    for col in ("name", "source", "generator", "discriminator", "dataset", "loss", "summary"):
-        table.add_column(col, overflow="fold")
+    for col in ("name", "source", "trains", "summary"):
+        table.add_column(col, overflow="fold", no_wrap=col not in WRAPPED)
     for r in rows:
-        table.add_row(
-            *(
-                str(r.get(c, ""))
-                for c in ("name", "source", "generator", "discriminator", "dataset", "loss", "summary")
-            )
+        arch = (
+            r["generator"]
+            if r["generator"] == r["discriminator"]
+            else f"{r['generator']}/{r['discriminator']}"
         )
+        loss = f" ({r['loss']})" if r.get("loss") else ""
+        table.add_row(r["name"], r["source"], f"{arch} on {r['dataset']}{loss}", r["summary"])
     Console().print(table)
 
 
@@ -163,7 +165,7 @@ def plugins_cmd(show_all: bool, as_json: bool) -> None:
         return
     table = Table(title="ganzoo plugins")
     for col in ("plugin", "distribution", "provides", "status"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold", no_wrap=col not in WRAPPED)
     for r in rows:
         provides = ", ".join(f"{n} {k}" for k, n in sorted(r["provides"].items())) or "-"
         status = r["status"] + (f": {r['reason']}" if r["reason"] else "")
@@ -274,17 +276,37 @@ def train_cmd(
 @click.option("--seed", type=int, help="Same seed, same samples.")
 @click.option("--nice", is_flag=True, help="Keep the n best of 20×n samples as rated by the discriminator.")
 @click.option(
+    "--nice-factor",
+    type=int,
+    default=20,
+    show_default=True,
+    callback=_positive,
+    help="With --nice: draw this many times n candidates.",
+)
+@click.option("--smooth", type=int, default=0, help="Sequences: plot a rolling mean over this many points.")
+@click.option(
     "-o",
     "--out",
     type=click.Path(path_type=Path),
     help="A .png grid, a .safetensors file (tensor 'samples') or a folder (one PNG each).",
 )
 @click.option("--device", default="cpu", show_default=True)
-def generate_cmd(run: Path, n: int, seed: int | None, nice: bool, out: Path | None, device: str) -> None:
+def generate_cmd(
+    run: Path,
+    n: int,
+    seed: int | None,
+    nice: bool,
+    nice_factor: int,
+    smooth: int,
+    out: Path | None,
+    device: str,
+) -> None:
     """Sample a trained generator: RUN is a run directory or a generator.safetensors file."""
     from ganzoo.api import generate
 
-    path = generate(run, n=n, seed=seed, out=out, nice=nice, device=device)
+    path = generate(
+        run, n=n, seed=seed, out=out, nice=nice, device=device, nice_factor=nice_factor, smooth=smooth
+    )
     click.echo(f"wrote {n} samples to {path}")
 
 
@@ -312,7 +334,7 @@ def data_list_cmd(data_dir: Path | None, as_json: bool) -> None:
 
     table = Table(title="ganzoo datasets")
     for col in ("dataset", "present", "where"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold", no_wrap=col not in WRAPPED)
     for r in rows:
         table.add_row(r["name"], "yes" if r["present"] else "no", r["where"])
     Console().print(table)

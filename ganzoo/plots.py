@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from ganzoo.files import atomic_path
 
@@ -31,6 +32,39 @@ def plot_losses(metrics: Path, out: Path) -> None:
     ax_d.set_xlabel("iteration")
     ax_d.set_title("discriminator")
     ax_d.legend()
+    fig.tight_layout()
+    with atomic_path(Path(out)) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+    plt.close(fig)
+
+
+def rolling_mean(x: Any, window: int) -> Any:
+    """The mean over each run of ``window`` consecutive points (source 004's smoothing); shorter rows."""
+    import torch
+
+    if window <= 1:
+        return x
+    return torch.nn.functional.avg_pool1d(x.unsqueeze(1), window, stride=1).squeeze(1)
+
+
+def plot_curves(fake: Any, real: Any | None, out: Path, title: str = "", smooth: int = 0) -> None:
+    """Generated sequences (and, beside them, real ones) as line plots in one PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = [
+        ("generated" + (f" (rolling mean of {smooth})" if smooth > 1 else ""), rolling_mean(fake, smooth))
+    ]
+    if real is not None:
+        panels.append(("real", real))
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 3.6), squeeze=False)
+    for ax, (label, curves) in zip(axes[0], panels, strict=True):
+        for row in curves[:8]:
+            ax.plot(row.tolist(), linewidth=1)
+        ax.set_title(f"{label} {title}".strip())
+        ax.set_xlabel("point")
     fig.tight_layout()
     with atomic_path(Path(out)) as tmp:
         fig.savefig(tmp, format="png", dpi=100)

@@ -24,7 +24,8 @@ ROLES = ("generator", "discriminator", "dataset", "loss")
 RECIPE_KEYS = {"summary", "source", *ROLES, "train", "params"}
 PRIORS = ("normal", "uniform", "uniform01")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
-D_UPDATES = ("split", "joint", "concat")
+D_UPDATES = ("split", "joint", "concat", "mixed")
+DATA_ORDERS = ("random", "shuffle", "sequential")
 
 
 @dataclass
@@ -49,6 +50,7 @@ class TrainSettings:
     d_steps: int = 1
     d_update: str = "joint"
     reuse_fake: bool = True
+    data_order: str = "random"
     seed: int | None = None
     device: str = "auto"
     sample_every: int = 1000
@@ -81,6 +83,7 @@ class TrainSettings:
         _choice("optimizer_g", self.optimizer_g, OPTIMIZERS)
         _choice("optimizer_d", self.optimizer_d, OPTIMIZERS)
         _choice("d_update", self.d_update, D_UPDATES)
+        _choice("data_order", self.data_order, DATA_ORDERS)
         for name in ("betas_g", "betas_d"):
             betas = getattr(self, name)
             if not (isinstance(betas, list) and len(betas) == 2 and all(0 <= b < 1 for b in betas)):
@@ -321,9 +324,14 @@ def resolve(
                         f"(it has: {', '.join(sorted(params[role])) or 'none'})."
                     )
                 params[role][key] = value
-    train.update({k: v for k, v in (options or {}).items() if v is not None})
+    explicit = {k: v for k, v in (options or {}).items() if v is not None}
+    train.update(explicit)
     for item in sets:
         _apply_set(item, train, params, names)
+        if item.partition("=")[0].strip().removeprefix("train.") == "iterations":
+            explicit["iterations"] = True
+    if "iterations" in explicit and "epochs" not in explicit:
+        train["epochs"] = None  # asking for iterations overrides a recipe counted in epochs
 
     settings = TrainSettings(**train)
     settings.validate()

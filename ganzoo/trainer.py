@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from ganzoo import checkpoint, rundir
+from ganzoo.batches import StreamBatches, TensorBatches
 from ganzoo.components import DataSpec, Discriminator, Generator, Loss
 from ganzoo.errors import GanzooError, TrainingError, UsageError
 from ganzoo.progress import Progress
@@ -44,7 +45,12 @@ class TrainResult:
 
 
 def make_optimizer(
-    kind: str, parameters: Iterator[nn.Parameter], lr: float, betas: list[float], momentum: float, nesterov: bool
+    kind: str,
+    parameters: Iterator[nn.Parameter],
+    lr: float,
+    betas: list[float],
+    momentum: float,
+    nesterov: bool,
 ) -> torch.optim.Optimizer:
     """Adam, SGD or RMSprop, with the fused kernels where torch has them for the device.
 
@@ -98,14 +104,25 @@ class Trainer:
         self.device, self.run_dir, self.progress, self.doc = device, Path(run_dir), progress, doc
         self.spec = spec
         self.out_range = type(generator).output_range()
-        if real.ndim < 2 or tuple(real.shape[1:]) != self.spec.shape:
-            raise TrainingError(
-                f"The dataset '{config.dataset}' returned samples of shape "
-                f"{tuple(real.shape[1:])}, not the {self.spec.shape} it declares."
+        self.rng = torch.Generator(device=device)
+        self.rng.manual_seed(int(doc["seed"]))
+        self.batches: TensorBatches | StreamBatches
+        if isinstance(real, torch.Tensor):
+            if real.ndim < 2 or tuple(real.shape[1:]) != self.spec.shape:
+                raise TrainingError(
+                    f"The dataset '{config.dataset}' returned samples of shape "
+                    f"{tuple(real.shape[1:])}, not the {self.spec.shape} it declares."
+                )
+            # The data lives on the device once, already in the generator's output range.
+            data = rescale(real.to(torch.float32), self.spec.value_range, self.out_range).to(device)
+            self.batches = TensorBatches(data, config.train.data_order, self.rng)
+        else:  # a map-style dataset too large to hold: streamed
+            self.batches = StreamBatches(
+                real, self.spec.value_range, self.out_range, int(doc["seed"]), device, config.train.batch_size
             )
-        # The data lives on the device once, already in the generator's output range.
-        self.data = rescale(real.to(torch.float32), self.spec.value_range, self.out_range).to(device)
-        self.n = self.data.shape[0]
+        self.n = self.batches.n
+        # A few real samples to draw beside generated sequences.
+        self.real_preview = self.batches.next(min(8, self.n)).detach() if spec.kind == "sequence" else None
         self.iterations = total_iterations(self.s, self.n)
         s = self.s
         self.opt_g = make_optimizer(
@@ -114,8 +131,6 @@ class Trainer:
         self.opt_d = make_optimizer(
             s.optimizer_d, self.D.parameters(), s.lr_d, s.betas_d, s.momentum_d, s.nesterov_d
         )
-        self.rng = torch.Generator(device=device)
-        self.rng.manual_seed(int(doc["seed"]))
         fixed = torch.Generator(device=device)
         fixed.manual_seed(int(doc["seed"]) + 1)
         self.fixed_z = noise(s.prior, s.samples, s.latent_dim, fixed, device)
@@ -126,21 +141,20 @@ class Trainer:
         self._stop_signal: int | None = None
 
     # -- one iteration -----------------------------------------------------------------------
-    def _batch(self) -> torch.Tensor:
-        idx = torch.randint(self.n, (self.s.batch_size,), generator=self.rng, device=self.device)
-        return self.data.index_select(0, idx)
-
-    def _z(self) -> torch.Tensor:
-        return noise(self.s.prior, self.s.batch_size, self.s.latent_dim, self.rng, self.device)
+    def _z(self, n: int) -> torch.Tensor:
+        return noise(self.s.prior, n, self.s.latent_dim, self.rng, self.device)
 
     def train_step(self) -> None:
         s, D, loss, opt_d = self.s, self.D, self.loss, self.opt_d
+        # Source 003 trains D on one batch that is half real, half fake, and G on a full batch.
+        d_batch = s.batch_size // 2 if s.d_update == "mixed" else s.batch_size
+        reuse = s.reuse_fake and s.d_update != "mixed"
         fake = torch.empty(0)
         for k in range(s.d_steps):
-            real = self._batch()
+            real = self.batches.next(d_batch)
             # Keep the graph through G only for the fake batch G's step will reuse.
-            with torch.set_grad_enabled(s.reuse_fake and k == s.d_steps - 1):
-                fake = self.G(self._z())
+            with torch.set_grad_enabled(reuse and k == s.d_steps - 1):
+                fake = self.G(self._z(d_batch))
             fake_d = fake.detach()
             if s.d_update == "split":  # source 002: one update on real, then one on fake
                 opt_d.zero_grad(set_to_none=True)
@@ -155,22 +169,22 @@ class Trainer:
                 opt_d.step()
             else:
                 opt_d.zero_grad(set_to_none=True)
-                if s.d_update == "concat":  # source 000: one forward over [real; fake]
+                if s.d_update in ("concat", "mixed"):  # one forward over [real; fake] (sources 000, 003)
                     logits = D(torch.cat([real, fake_d]))
                     real_logits, fake_logits = logits[: real.shape[0]], logits[real.shape[0] :]
-                else:
+                else:  # joint: two forwards, one update on the sum (source 001)
                     real_logits, fake_logits = D(real), D(fake_d)
                 l_real, l_fake = loss.d_real(real_logits), loss.d_fake(fake_logits)
                 total = l_real + l_fake
-                if s.d_update == "concat":
+                if s.d_update != "joint":
                     total = total * 0.5  # the mean over the concatenated batch
                 penalty = loss.penalty(D, real, fake_d)
                 if penalty is not None:
                     total = total + penalty
                 total.backward()
                 opt_d.step()
-        if not s.reuse_fake:
-            fake = self.G(self._z())
+        if not reuse:
+            fake = self.G(self._z(s.batch_size))
         for p in self.d_params:  # no weight gradients for D during G's step
             p.requires_grad_(False)
         g_logits = D(fake)
@@ -273,8 +287,15 @@ class Trainer:
         return rescale(x.float(), self.out_range, (0.0, 1.0)).clamp(0, 1)
 
     def save_samples(self, path: Path) -> None:
+        """The fixed noise batch as an image grid, or as curves beside real ones for sequences."""
         if self.spec.kind == "image":
             save_grid(self.sample(self.fixed_z), path)
+        elif self.real_preview is not None:
+            from ganzoo.plots import plot_curves
+
+            real = rescale(self.real_preview.float(), self.out_range, self.spec.value_range)
+            fake = rescale(self.sample(self.fixed_z), (0.0, 1.0), self.spec.value_range)
+            plot_curves(fake.cpu(), real.cpu(), path, title=f"step {self.step}")
 
     # -- checkpoints and resume ----------------------------------------------------------------
     def save_checkpoint(self) -> None:
@@ -284,6 +305,8 @@ class Trainer:
             "fixed_z": self.fixed_z,
             "acc": self.acc,
         }
+        batch_tensors, batch_state = self.batches.state()
+        extra.update({f"batches.{k}": v for k, v in batch_tensors.items()})
         if self.device.type == "cuda":
             extra["rng_cuda"] = torch.cuda.get_rng_state(self.device)
         state = {
@@ -291,6 +314,7 @@ class Trainer:
             "acc_n": self.acc_n,
             "seconds": time.perf_counter() - self.t0,
             "iterations": self.iterations,
+            "batches": batch_state,
         }
         checkpoint.save_checkpoint(
             self.run_dir / rundir.CHECKPOINT_DIR,
@@ -314,6 +338,10 @@ class Trainer:
         self.acc = extra["acc"].to(self.device)
         self.acc_n = int(state["acc_n"])
         self.step = int(state["step"])
+        self.batches.restore(
+            {k.removeprefix("batches."): v for k, v in extra.items() if k.startswith("batches.")},
+            state.get("batches", {}),
+        )
         self.doc["seconds"] = float(state["seconds"])
         # Lines logged after the checkpoint are logged again as training repeats those steps.
         metrics = self.run_dir / rundir.METRICS

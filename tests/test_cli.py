@@ -41,7 +41,7 @@ def test_list_one_kind_as_json() -> None:
 def test_list_recipes() -> None:
     code, out, _ = run("list", "recipes", "--json")
     assert code == 0 and any(
-        r["name"] == "vanilla-mlp-mnist" and r["source"] == "002" for r in json.loads(out)
+        r["name"] == "seed-002-vanilla-mlp-mnist" and r["source"] == "002" for r in json.loads(out)
     )
 
 
@@ -73,3 +73,23 @@ def test_light_commands_never_import_torch(argv: list[str]) -> None:
 def test_python_dash_m_works() -> None:
     proc = subprocess.run([sys.executable, "-m", "ganzoo", "--version"], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout.startswith("ganzoo ")
+
+
+def test_list_keeps_working_beside_a_broken_plugin_and_says_how_to_remove_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_manager import BROKEN, DUPLICATE, make_dist
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    make_dist(tmp_path, "zz-broken", "zz_broken", BROKEN)
+    make_dist(tmp_path, "zz-dup", "zz_dup", DUPLICATE)
+    code, out, err = run("list")
+    assert code == 0
+    assert "vanilla-mlp" in out and "zz-dup:vanilla-mlp (ambiguous)" in out
+    warning = " ".join(err.split())
+    assert "plugin 'zz-broken' from zz-broken 1.0 failed to load" in warning
+    assert "GANZOO_DISABLE_PLUGINS=zz-broken" in warning and "pip uninstall zz-broken" in warning
+    code, out, _ = run("plugins", "--json")
+    rows = {r["dist"]: r for r in json.loads(out)}
+    assert rows["zz-broken"]["status"] == "failed" and "missing_dependency" in rows["zz-broken"]["reason"]
+    assert rows["zz-dup"]["provides"] == {"generator": 1}

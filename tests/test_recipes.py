@@ -18,7 +18,7 @@ def lookup(kind: str, name: str) -> Any:
 def test_default_pair_uses_source_002s_recipe() -> None:
     cfg = resolve("vanilla-mlp", "mnist", lookup)
     t = cfg.train
-    assert cfg.recipe == "vanilla-mlp-mnist"
+    assert cfg.recipe == "seed-002-vanilla-mlp-mnist"
     assert (t.iterations, t.batch_size, t.latent_dim, t.prior) == (20000, 128, 100, "normal")
     assert (t.optimizer_g, t.lr_g, t.optimizer_d, t.lr_d) == ("adam", 0.001, "adam", 0.001)
     assert t.d_update == "split"
@@ -64,8 +64,8 @@ def test_impossible_values_are_refused_with_a_sentence(
 
 
 def test_unknown_recipe_suggests_one() -> None:
-    with pytest.raises(UsageError, match="Did you mean 'vanilla-mlp-mnist'"):
-        resolve("vanilla-mlp", "mnist", lookup, recipe_name="vanilla-mlp-mnst")
+    with pytest.raises(UsageError, match="Did you mean 'seed-002-vanilla-mlp-mnist'"):
+        resolve("vanilla-mlp", "mnist", lookup, recipe_name="seed-002-vanilla-mlp-mnst")
 
 
 def test_set_values_parse_like_toml() -> None:
@@ -78,8 +78,8 @@ def test_set_values_parse_like_toml() -> None:
 
 def test_the_shipped_zoo_parses() -> None:
     recipes = load_recipes()
-    assert "vanilla-mlp-mnist" in recipes
-    assert recipes["vanilla-mlp-mnist"].source == "002"
+    assert "seed-002-vanilla-mlp-mnist" in recipes
+    assert recipes["seed-002-vanilla-mlp-mnist"].source == "002"
 
 
 def test_a_syntax_error_names_the_line(tmp_path: Path) -> None:

@@ -45,7 +45,7 @@ def test_the_run_directory_holds_what_the_design_promises(tmp_path: Path, mnist_
         "losses.png",
     }
     config = json.loads((run / "config.json").read_text())
-    assert config["run"]["recipe"] == "vanilla-mlp-mnist" and config["seed"] == 7
+    assert config["run"]["recipe"] == "seed-002-vanilla-mlp-mnist" and config["seed"] == 7
     assert config["data"] == {"shape": [1, 28, 28], "kind": "image", "value_range": [0.0, 1.0]}
     assert config["versions"]["torch"] == torch.__version__
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
