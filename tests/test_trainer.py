@@ -167,3 +167,44 @@ def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(tmp_path: Path, mnist_
     assert f"Resume with: ganzoo train --resume {run}" in " ".join(err.split())
     assert "Traceback" not in err
     assert (run / "checkpoint" / "state.safetensors").is_file()
+
+
+@pytest.mark.parametrize(
+    ("d_update", "data_order"),
+    [("split", "random"), ("joint", "shuffle"), ("concat", "sequential"), ("mixed", "random")],
+)
+def test_every_update_order_trains(tmp_path: Path, mnist_dir: Path, d_update: str, data_order: str) -> None:
+    run = tmp_path / "run"
+    api.train(
+        "vanilla-mlp",
+        "mnist",
+        out=run,
+        data_dir=mnist_dir,
+        iterations=6,
+        seed=1,
+        device="cpu",
+        sets=[f"d_update={d_update}", f"data_order={data_order}", "log_every=3", "batch_size=32"],
+    )
+    rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [3, 6]
+    assert all(0 < r["d_loss"] < 5 and 0 < r["g_loss"] < 10 for r in rows)
+
+
+def test_nice_keeps_the_candidates_the_scorer_rates_highest() -> None:
+    candidates = torch.arange(10.0).view(10, 1)
+    best = api.top_scored(candidates, lambda x: -((x.view(-1) - 6.2) ** 2), 3)
+    assert best.view(-1).tolist() == [6.0, 7.0, 5.0]
+
+
+def test_iterations_on_the_command_line_override_a_recipe_counted_in_epochs() -> None:
+    from ganzoo import build
+    from ganzoo.manager import get_manager
+    from ganzoo.recipes import resolve
+
+    def lookup(kind: str, name: str) -> Any:
+        return build.lookup(get_manager(), kind, name)
+
+    cfg = resolve("vanilla-mlp", "mnist", lookup, sets=["epochs=3"])
+    assert cfg.train.epochs == 3
+    cfg = resolve("vanilla-mlp", "mnist", lookup, sets=["epochs=3"], options={"iterations": 50})
+    assert (cfg.train.iterations, cfg.train.epochs) == (50, None)
