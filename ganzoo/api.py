@@ -116,10 +116,11 @@ def train(
     classes.discriminator.check(spec)
     loss_obj = build.build_loss(classes, config)
     real = ds.load("train")  # fetches on first use; fails before any file is written
-    if doc and int(doc.get("data_size", real.shape[0])) != real.shape[0]:
+    n_real = len(real)  # type: ignore[arg-type]  # a tensor, or a map-style dataset streamed from disk
+    if doc and int(doc.get("data_size", n_real)) != n_real:
         raise RunDirError(
             f"{run_dir} was trained on {doc['data_size']} samples of '{config.dataset}', but the dataset "
-            f"found now holds {real.shape[0]}; resume with --data-dir pointing at the original files."
+            f"found now holds {n_real}; resume with --data-dir pointing at the original files."
         )
     if not doc:
         seed = config.train.seed if config.train.seed is not None else new_seed()
@@ -128,7 +129,7 @@ def train(
             "seed": seed,
             "device": str(device),
             "data": spec.to_json(),
-            "data_size": int(real.shape[0]),
+            "data_size": int(n_real),
             "data_dir": str(Path(data_dir).resolve()) if data_dir is not None else None,
             "components": {
                 role: manager.registry.get(role, getattr(config, role)).qualified for role in KINDS

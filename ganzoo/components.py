@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
+import torch.utils.data
 from torch import nn
 
-from ganzoo.errors import IncompatibleError
+from ganzoo.errors import IncompatibleError, UsageError
 
 #: The value range each output activation produces.
 OUTPUT_RANGES: dict[str, tuple[float, float]] = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
@@ -113,15 +114,26 @@ class Dataset(ABC):
     defaults: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, data_dir: Path | None = None, **params: Any) -> None:
+        unknown = sorted(set(params) - set(self.defaults))
+        if unknown:
+            name = getattr(type(self), "registered_name", type(self).__name__)
+            raise UsageError(
+                f"The dataset '{name}' has no parameter {', '.join(unknown)}; "
+                f"it takes {', '.join(self.defaults) or 'none'}."
+            )
         self.data_dir = data_dir
-        self.params = params
+        self.params = {**self.defaults, **params}
 
     def spec(self) -> DataSpec:
         return DataSpec(tuple(self.shape), self.kind, tuple(self.value_range))  # type: ignore[arg-type]
 
     @abstractmethod
-    def load(self, split: str = "train") -> torch.Tensor:
-        """All samples of ``split`` as one float32 tensor (N, *shape) in :attr:`value_range`."""
+    def load(self, split: str = "train") -> torch.Tensor | torch.utils.data.Dataset[torch.Tensor]:
+        """All samples of ``split`` as one float32 tensor (N, *shape) in :attr:`value_range`.
+
+        A dataset too large for memory may instead return a map-style torch Dataset whose items
+        are such samples; the trainer then streams it.
+        """
 
     def fetch(self) -> str:
         """Make the data available offline (download into the cache); returns where it is."""

@@ -8,10 +8,19 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
+    return _digest(path, hashlib.sha256(), chunk)
+
+
+def md5_file(path: Path, chunk: int = 1 << 20) -> str:
+    """The md5 that torchvision publishes for its downloads (a checksum here, not security)."""
+    return _digest(path, hashlib.md5(usedforsecurity=False), chunk)
+
+
+def _digest(path: Path, h: Any, chunk: int) -> str:
     with open(path, "rb") as f:
         while block := f.read(chunk):
             h.update(block)

@@ -6,7 +6,13 @@ import sys
 import time
 from typing import Any, Protocol, TextIO
 
-FIELDS = (("d_loss", "D loss"), ("g_loss", "G loss"), ("d_real", "D(x)"), ("d_fake", "D(G(z))"))
+FIELDS = (
+    ("d_loss", "D loss"),
+    ("g_loss", "G loss"),
+    ("d_real", "D(x)"),
+    ("d_fake", "D(G(z))"),
+    ("d_acc", "D acc"),
+)
 
 
 class Progress(Protocol):

@@ -93,7 +93,7 @@ class Trainer:
         discriminator: Discriminator,
         loss: Loss,
         spec: DataSpec,
-        real: torch.Tensor,
+        real: torch.Tensor | torch.utils.data.Dataset[torch.Tensor],
         device: torch.device,
         run_dir: Path,
         progress: Progress,

@@ -106,3 +106,19 @@ def test_a_recipe_param_the_component_lacks_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(RecipeError, match="declares no such hyperparameter"):
         resolve("vanilla-mlp", "mnist", lookup, recipes=parse_zoo(zoo))
+
+
+def test_every_recipe_in_the_zoo_resolves_against_the_registered_components() -> None:
+    recipes = load_recipes()
+    sources = {r.source for r in recipes.values() if r.source}
+    assert sources == {"000", "001", "002", "003", "004"}
+    for recipe in recipes.values():
+        c = recipe.components
+        cfg = resolve(c["generator"], c["dataset"], lookup, recipe_name=recipe.name)
+        assert cfg.recipe == recipe.name
+        g, d = lookup("generator", cfg.generator), lookup("discriminator", cfg.discriminator)
+        spec_cls = lookup("dataset", cfg.dataset)
+        if cfg.dataset != "image-folder":  # its shape comes from the user's folder and --set
+            spec = spec_cls(None, **cfg.params["dataset"]).spec()
+            g.check(spec)
+            d.check(spec)
