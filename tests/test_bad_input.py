@@ -62,6 +62,27 @@ CASES = [
     (["generate", "{tmp}/garbage.safetensors"], 1, "is not a safetensors file"),
     (["generate", "{run}", "-o", "{tmp}/out.jpg"], 2, "give a .png grid, a .safetensors file, or a folder"),
     (["generate", "{run}", "-n", "0"], 2, "must be positive, got 0"),
+    # components that cannot work together, and dataset files that are not there
+    (
+        ["train", "sine-1d", "mnist"],
+        2,
+        "works on sequence data, but the dataset holds image data of shape 1x28x28",
+    ),
+    (["train", "upsample-conv", "sine"], 2, "works on image data, but the dataset holds sequence data"),
+    (
+        ["train", "dcgan", "image-folder", "--data-dir", "{tmp}/pictures", "--set", "dataset.image_size=30"],
+        2,
+        "needs square images whose side is",
+    ),
+    (["train", "dcgan", "image-folder"], 2, "image-folder needs --data-dir PATH"),
+    (["train", "dcgan", "image-folder", "--data-dir", "{tmp}/empty"], 1, "no PNG or JPEG"),
+    (["train", "dcgan", "svhn", "--data-dir", "{tmp}/empty"], 1, "train_32x32.mat"),
+    (["train", "dcgan", "cifar10", "--data-dir", "{tmp}/empty"], 1, "data_batch_1"),
+    (
+        ["train", "dcgan", "mnist", "--set", "dataset.size=3"],
+        2,
+        "--set dataset.size: no training setting or component",
+    ),
     # zoo.toml
     (["list", "recipes"], 2, "broken.toml is not valid TOML", {"GANZOO_ZOO": "{tmp}/broken.toml"}),
     (
@@ -92,6 +113,10 @@ def bad_files(tmp_path: Path, mnist_dir: Path) -> Path:
         shutil.copytree(mnist_dir, folder)
         path = folder / "train-images-idx3-ubyte.gz"
         path.write_bytes(gzip.compress(damage(gzip.decompress(path.read_bytes()))))
+    from PIL import Image
+
+    (tmp_path / "pictures").mkdir()
+    Image.new("RGB", (40, 40), (200, 30, 30)).save(tmp_path / "pictures" / "red.png")
     (tmp_path / "unfinished").mkdir()
     (tmp_path / "unfinished" / "config.json").write_text('{"run": {"generator": "vanilla-mlp"}}')
     save_file({"w": torch.zeros(3)}, str(tmp_path / "foreign.safetensors"))
