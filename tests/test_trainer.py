@@ -208,3 +208,25 @@ def test_iterations_on_the_command_line_override_a_recipe_counted_in_epochs() ->
     assert cfg.train.epochs == 3
     cfg = resolve("vanilla-mlp", "mnist", lookup, sets=["epochs=3"], options={"iterations": 50})
     assert (cfg.train.iterations, cfg.train.epochs) == (50, None)
+
+
+def test_a_sequence_run_draws_curves_and_generates_rows(tmp_path: Path) -> None:
+    run = tmp_path / "sine"
+    api.train(
+        "sine-1d",
+        "sine",
+        out=run,
+        iterations=4,
+        seed=0,
+        device="cpu",
+        sets=["dataset.n=64", "batch_size=32", "sample_every=2", "log_every=2", "checkpoint_every=2"],
+    )
+    assert sorted(p.name for p in (run / "samples").iterdir()) == ["step-0000002.png", "step-0000004.png"]
+    assert Image.open(run / "samples" / "step-0000004.png").size[0] > 500  # generated beside real curves
+    api.generate(run, n=5, seed=1, out=tmp_path / "rows.safetensors")
+    rows = load_file(str(tmp_path / "rows.safetensors"))["samples"]
+    assert rows.shape == (5, 50) and float(rows.abs().max()) <= 1.0
+    api.generate(run, n=5, seed=1, out=tmp_path / "curves.png", smooth=5)
+    assert Image.open(tmp_path / "curves.png").format == "PNG"
+    api.generate(run, n=2, seed=1, nice=True, nice_factor=3, out=tmp_path / "nice.safetensors")
+    assert load_file(str(tmp_path / "nice.safetensors"))["samples"].shape == (2, 50)
