@@ -264,7 +264,8 @@ class Trainer:
                 )
             )
         values["d_loss"] = 0.5 * (values["d_loss_real"] + values["d_loss_fake"])
-        values["d_acc"] = 0.5 * (values.pop("d_acc_real") + values.pop("d_acc_fake"))
+        # Source 002's confusion-matrix view: how often D calls real real and fake fake, and both.
+        values["d_acc"] = 0.5 * (values["d_acc_real"] + values["d_acc_fake"])
         record = {
             "step": self.step,
             **{k: round(v, 6) for k, v in values.items()},

@@ -50,7 +50,9 @@ def test_the_run_directory_holds_what_the_design_promises(tmp_path: Path, mnist_
     assert config["versions"]["torch"] == torch.__version__
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [10, 20, 30, 40, 50, 60]
-    assert {"d_loss", "g_loss", "d_real", "d_fake", "d_acc", "time"} <= set(rows[0])
+    assert {"d_loss", "g_loss", "d_real", "d_fake", "d_acc", "d_acc_real", "d_acc_fake", "time"} <= set(
+        rows[0]
+    )
     assert all(0 <= r["d_real"] <= 1 for r in rows)
     grids = sorted(p.name for p in (run / "samples").iterdir())
     assert grids == ["step-0000030.png", "step-0000060.png"]
