@@ -141,7 +141,6 @@ def train(
 
     torch.manual_seed(int(doc["seed"]))
     g, d = build.build_networks(classes, config, spec)
-    assert d is not None
     run_dir.mkdir(parents=True, exist_ok=True)
     doc["run_dir"] = str(run_dir)
     trainer = Trainer(config, g, d, loss_obj, spec, real, device, run_dir, progress, doc)
@@ -192,8 +191,7 @@ def load_generator(path: Path, device: str = "cpu", manager: PluginManager | Non
     config = RunConfig.from_json(doc["run"])
     config.generator = doc.get("components", {}).get("generator", config.generator)
     spec = DataSpec.from_json(doc["data"])
-    classes = build.Classes(build.lookup(manager, "generator", config.generator), None, None, None)  # type: ignore[arg-type]
-    g, _ = build.build_networks(classes, config, spec, with_discriminator=False)
+    g = build.build_generator(build.lookup(manager, "generator", config.generator), config, spec)
     try:
         g.load_state_dict(tensors)
     except RuntimeError as exc:
@@ -278,7 +276,8 @@ def _nice(
     config = RunConfig.from_json(doc["run"])
     name = doc.get("components", {}).get("discriminator", config.discriminator)
     d_cls = build.lookup(manager, "discriminator", name)
-    d = d_cls(g.spec, **config.params["discriminator"]).to(g.device)
+    config.discriminator = name
+    d = build.build_discriminator(d_cls, config, g.spec).to(g.device)
     d.load_state_dict(tensors)
     d.eval()
     candidates = g.sample(factor * n, seed=seed)

@@ -68,33 +68,30 @@ def build_dataset(classes: Classes, config: RunConfig, data_dir: Path | None) ->
     return dataset
 
 
-def build_networks(
-    classes: Classes, config: RunConfig, spec: DataSpec, with_discriminator: bool = True
-) -> tuple[Generator, Discriminator | None]:
-    """Check both networks against the data, then build them (the generator first)."""
-    classes.generator.check(spec)
-    if with_discriminator:
-        classes.discriminator.check(spec)
-    g = _construct(
-        "generator",
-        config.generator,
-        classes.generator,
-        spec,
-        config.train.latent_dim,
-        **config.params["generator"],
+def build_generator(cls: type[Generator], config: RunConfig, spec: DataSpec) -> Generator:
+    """Check the generator against the data, then build it."""
+    cls.check(spec)
+    g: Generator = _construct(
+        "generator", config.generator, cls, spec, config.train.latent_dim, **config.params["generator"]
     )
-    d = (
-        _construct(
-            "discriminator",
-            config.discriminator,
-            classes.discriminator,
-            spec,
-            **config.params["discriminator"],
-        )
-        if with_discriminator
-        else None
+    return g
+
+
+def build_discriminator(cls: type[Discriminator], config: RunConfig, spec: DataSpec) -> Discriminator:
+    """Check the discriminator against the data, then build it."""
+    cls.check(spec)
+    d: Discriminator = _construct(
+        "discriminator", config.discriminator, cls, spec, **config.params["discriminator"]
     )
-    return g, d
+    return d
+
+
+def build_networks(classes: Classes, config: RunConfig, spec: DataSpec) -> tuple[Generator, Discriminator]:
+    """Both networks for ``spec`` (the generator first, so seeded weights do not depend on D)."""
+    classes.generator.check(spec)  # refuse a bad pair before spending time on either
+    classes.discriminator.check(spec)
+    g = build_generator(classes.generator, config, spec)
+    return g, build_discriminator(classes.discriminator, config, spec)
 
 
 def build_loss(classes: Classes, config: RunConfig) -> Loss:

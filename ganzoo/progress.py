@@ -19,12 +19,11 @@ class Progress(Protocol):
     def start(self, total: int, done: int = 0) -> None: ...
     def advance(self, step: int) -> None: ...
     def metrics(self, step: int, values: dict[str, float]) -> None: ...
-    def note(self, text: str) -> None: ...
     def stop(self) -> None: ...
 
 
-def _figures(values: dict[str, Any], sep: str = "  ") -> str:
-    return sep.join(f"{label} {values[key]:.3f}" for key, label in FIELDS if key in values)
+def _figures(values: dict[str, Any]) -> str:
+    return "  ".join(f"{label} {values[key]:.3f}" for key, label in FIELDS if key in values)
 
 
 class PlainProgress:
@@ -54,10 +53,6 @@ class PlainProgress:
             file=self.stream,
             flush=True,
         )
-
-    def note(self, text: str) -> None:
-        if not self.quiet:
-            print(text, file=self.stream, flush=True)
 
     def stop(self) -> None:
         pass
@@ -115,9 +110,6 @@ class RichProgress:
     def metrics(self, step: int, values: dict[str, float]) -> None:
         self.figures = _figures(values)
         self.advance(step)
-
-    def note(self, text: str) -> None:
-        self.console.print(text)
 
     def stop(self) -> None:
         self.bar.stop()
