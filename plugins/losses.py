@@ -13,3 +13,23 @@ def register_losses(register: Register) -> None:
         "ganzoo.plugins.bce:BCE",
         "Non-saturating binary cross-entropy on logits, with one-sided label smoothing.",
     )
+    register(
+        "minimax",
+        "ganzoo.plugins.minimax:Minimax",
+        "The original saturating minimax game (Goodfellow et al. 2014): G minimises log(1 - D(G(z))).",
+    )
+    register(
+        "hinge",
+        "ganzoo.plugins.hinge:Hinge",
+        "Hinge loss on raw scores (Lim & Ye 2017; Miyato et al. 2018): D margin ±1, G raises D's score.",
+    )
+    register(
+        "wgan-gp",
+        "ganzoo.plugins.wgan_gp:WGANGP",
+        "Wasserstein critic with a gradient penalty on real-fake interpolates (Gulrajani et al. 2017).",
+    )
+    register(
+        "lsgan",
+        "ganzoo.plugins.lsgan:LSGAN",
+        "Least squares on raw scores (Mao et al. 2017): D real→1, fake→0; G pushes D(G(z))→1.",
+    )
