@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import platform
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +116,11 @@ def train(
     classes.discriminator.check(spec)
     loss_obj = build.build_loss(classes, config)
     real = ds.load("train")  # fetches on first use; fails before any file is written
+    evaluator = None
+    if config.train.eval_every is not None:  # no extractor for the data: say so before training
+        from ganzoo.evaluate import Evaluator
+
+        evaluator = Evaluator(ds, config.dataset, device, config.train.eval_n)
     n_real = len(real)  # type: ignore[arg-type]  # a tensor, or a map-style dataset streamed from disk
     if doc and int(doc.get("data_size", n_real)) != n_real:
         raise RunDirError(
@@ -143,7 +148,7 @@ def train(
     g, d = build.build_networks(classes, config, spec)
     run_dir.mkdir(parents=True, exist_ok=True)
     doc["run_dir"] = str(run_dir)
-    trainer = Trainer(config, g, d, loss_obj, spec, real, device, run_dir, progress, doc)
+    trainer = Trainer(config, g, d, loss_obj, spec, real, device, run_dir, progress, doc, evaluator)
     doc["iterations"] = trainer.iterations
     return trainer.run(resume=resume is not None)
 
@@ -156,6 +161,8 @@ class LoadedGenerator:
     config: RunConfig
     spec: Any
     device: Any
+    ema: bool = False  # the weights are the moving average (``--ema``)
+    doc: dict[str, Any] = field(default_factory=dict)
 
     def sample(self, n: int, seed: int | None = None) -> Any:
         """``n`` samples, images in [0, 1], from the generator in eval mode; same seed, same samples."""
@@ -175,8 +182,13 @@ class LoadedGenerator:
         return rescale(x, out_range, tuple(self.spec.value_range))
 
 
-def load_generator(path: Path, device: str = "cpu", manager: PluginManager | None = None) -> LoadedGenerator:
-    """Rebuild the generator of a run directory (or of a generator.safetensors file)."""
+def load_generator(
+    path: Path, device: str = "cpu", manager: PluginManager | None = None, ema: bool = True
+) -> LoadedGenerator:
+    """Rebuild the generator of a run directory (or of a generator.safetensors file).
+
+    A run trained with ``--ema`` samples from its moving-average weights unless ``ema`` is False.
+    """
     from ganzoo import build, checkpoint, rundir
     from ganzoo.components import DataSpec
     from ganzoo.devices import resolve_device
@@ -186,6 +198,8 @@ def load_generator(path: Path, device: str = "cpu", manager: PluginManager | Non
         if not (path / rundir.GENERATOR).is_file() and not (path / rundir.CONFIG).is_file():
             raise RunDirError(f"{path} is not a ganzoo run directory: it has no {rundir.GENERATOR}.")
         path = rundir.RunDir.open(path).weights("generator")
+        if ema and (path.parent / rundir.GENERATOR_EMA).is_file():
+            path = path.parent / rundir.GENERATOR_EMA
     tensors, doc = checkpoint.load_weights(path, "generator")
     manager = manager or get_manager()
     config = RunConfig.from_json(doc["run"])
@@ -197,7 +211,7 @@ def load_generator(path: Path, device: str = "cpu", manager: PluginManager | Non
     except RuntimeError as exc:
         raise RunDirError(f"{path} does not fit the generator '{config.generator}' it names.") from exc
     dev = resolve_device(device)
-    return LoadedGenerator(g.to(dev), config, spec, dev)
+    return LoadedGenerator(g.to(dev), config, spec, dev, path.name == rundir.GENERATOR_EMA, doc)
 
 
 def generate(
@@ -293,6 +307,41 @@ def top_scored(candidates: Any, score: Any, n: int) -> Any:
     with torch.inference_mode():
         scores = score(candidates)
     return candidates[scores.argsort(descending=True)[:n]]
+
+
+def evaluate(
+    run: Path,
+    n: int = 10_000,
+    seed: int = 0,
+    device: str = "cpu",
+    batch_size: int = 500,
+    inception_weights: Path | None = None,
+    ema: bool = True,
+    data_dir: Path | None = None,
+    manager: PluginManager | None = None,
+) -> dict[str, Any]:
+    """``ganzoo eval``: the run's generator measured against its dataset's test split.
+
+    Returns ``{"run", "dataset", "generator", "protocol", "metrics"}``; see docs/metrics.md.
+    """
+    from ganzoo import build
+    from ganzoo.evaluate import Evaluator
+
+    manager = manager or get_manager()
+    g = load_generator(run, device=device, manager=manager, ema=ema)
+    config = g.config
+    if data_dir is None and g.doc.get("data_dir"):
+        data_dir = Path(g.doc["data_dir"])
+    ds = build.build_dataset(build.classes_for(manager, config), config, data_dir)
+    evaluator = Evaluator(ds, config.dataset, g.device, n, batch_size, seed, inception_weights)
+    figures = evaluator.evaluate_generator(g.module.eval(), config.train.prior, config.train.latent_dim)
+    return {
+        "run": str(run),
+        "dataset": config.dataset,
+        "generator": "moving average (--ema)" if g.ema else "final weights",
+        "protocol": evaluator.protocol(),
+        "metrics": figures,
+    }
 
 
 def data_status(manager: PluginManager | None = None, data_dir: Path | None = None) -> list[dict[str, Any]]:

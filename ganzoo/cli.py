@@ -201,6 +201,10 @@ def _positive(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 @click.option("--label-smoothing", type=float, help="One-sided: real labels become 1 - X.")
 @click.option("--device", help="auto (default), cpu, cuda, cuda:N or mps.")
 @click.option("--seed", type=int, help="Makes a CPU run repeatable.")
+@click.option("--ema", type=float, help="Keep a moving average of G's weights with this decay (e.g. 0.999).")
+@click.option(
+    "--eval-every", type=int, callback=_positive, help="Run `ganzoo eval` every N iterations and at the end."
+)
 @click.option(
     "--out", type=click.Path(path_type=Path), help="Run directory (default runs/ARCH-DATASET-TIME)."
 )
@@ -308,6 +312,85 @@ def generate_cmd(
         run, n=n, seed=seed, out=out, nice=nice, device=device, nice_factor=nice_factor, smooth=smooth
     )
     click.echo(f"wrote {n} samples to {path}")
+
+
+# -- eval ----------------------------------------------------------------------------------------
+
+
+@cli.command("eval")
+@click.argument("run", type=click.Path(path_type=Path))
+@click.option(
+    "-n", "n", type=int, default=10000, show_default=True, callback=_positive, help="Generated samples."
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Noise seed: same seed, same figures.")
+@click.option("--batch-size", type=int, default=500, show_default=True, callback=_positive)
+@click.option("--device", default="cpu", show_default=True)
+@click.option(
+    "--inception-weights",
+    type=click.Path(path_type=Path),
+    help="torchvision's inception_v3_google-0cc3c7bd.pth, for image data ganzoo has no classifier for.",
+)
+@click.option("--no-ema", is_flag=True, help="Measure the final weights even if the run kept an EMA.")
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Where the dataset's files are.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def eval_cmd(
+    run: Path,
+    n: int,
+    seed: int,
+    batch_size: int,
+    device: str,
+    inception_weights: Path | None,
+    no_ema: bool,
+    data_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Measure a trained generator against its dataset's test split (see docs/metrics.md)."""
+    from ganzoo.api import evaluate
+
+    result = evaluate(
+        run,
+        n=n,
+        seed=seed,
+        device=device,
+        batch_size=batch_size,
+        inception_weights=inception_weights,
+        ema=not no_ema,
+        data_dir=data_dir,
+    )
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"ganzoo eval {run}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in result["metrics"].items():
+        if key != "class_shares":
+            table.add_row(METRIC_NAMES.get(key, key), str(value))
+    console = Console()
+    console.print(table)
+    protocol = "; ".join(f"{k}: {v}" for k, v in result["protocol"].items())
+    console.print(f"generator: {result['generator']}; {protocol}", highlight=False, soft_wrap=True)
+
+
+METRIC_NAMES = {
+    "fd": "Fréchet distance",
+    "kid": "KID",
+    "kid_std": "KID std over subsets",
+    "precision": "precision",
+    "recall": "recall",
+    "classifier_score": "classifier score (IS analogue)",
+    "inception_score": "Inception score",
+    "classes_covered": "classes covered (share ≥ 2%)",
+    "class_kl": "KL(class histogram ‖ uniform)",
+    "mmd": "MMD² to real curves",
+    "sine_residual": "sine-fit RMS residual (mean)",
+    "sine_residual_median": "sine-fit RMS residual (median)",
+    "sine_share": "share of curves that are sines",
+    "sine_residual_real": "sine-fit residual of real curves",
+}
 
 
 # -- data ----------------------------------------------------------------------------------------

@@ -112,6 +112,9 @@ class Dataset(ABC):
     value_range: ClassVar[tuple[float, float]] = (0.0, 1.0)
     splits: ClassVar[tuple[str, ...]] = ("train", "test")
     defaults: ClassVar[dict[str, Any]] = {}
+    #: The classifier shipped with ganzoo whose features ``ganzoo eval`` measures this data in
+    #: ("mnist", "fashion-mnist"); None: Inception-v3 for images, curve statistics for sequences.
+    classifier: ClassVar[str | None] = None
 
     def __init__(self, data_dir: Path | None = None, **params: Any) -> None:
         unknown = sorted(set(params) - set(self.defaults))

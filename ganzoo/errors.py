@@ -45,3 +45,7 @@ class RunDirError(GanzooError):
 
 class TrainingError(GanzooError):
     """Training that cannot go on (a NaN loss, an unusable device)."""
+
+
+class MetricsError(GanzooError):
+    """An evaluation that cannot be done: no feature extractor for the data, or a corrupt one."""

@@ -10,28 +10,40 @@ from ganzoo.files import atomic_path
 
 
 def plot_losses(metrics: Path, out: Path) -> None:
-    """D and G loss on the left, D(x) and D(G(z)) on the right, against iterations."""
+    """D and G loss on the left, D(x) and D(G(z)) in the middle, eval figures (if any) right."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [json.loads(line) for line in Path(metrics).read_text().splitlines() if line.strip()]
+    lines = [json.loads(line) for line in Path(metrics).read_text().splitlines() if line.strip()]
+    rows = [r for r in lines if "d_loss" in r]
+    evals = [r for r in lines if "eval" in r]
     if not rows:
         return
     steps = [r["step"] for r in rows]
-    fig, (ax_loss, ax_d) = plt.subplots(1, 2, figsize=(11, 4))
-    for key, label in (("d_loss", "D loss"), ("g_loss", "G loss")):
-        ax_loss.plot(steps, [r[key] for r in rows], label=label)
+    # --eval-every adds a third panel: the headline figure of `ganzoo eval` against iterations.
+    key = next((k for k in ("fd", "mmd") if evals and k in evals[0]["eval"]), None)
+    fig, axes = plt.subplots(1, 3 if key else 2, figsize=(16 if key else 11, 4))
+    ax_loss, ax_d = axes[0], axes[1]
+    for name, label in (("d_loss", "D loss"), ("g_loss", "G loss")):
+        ax_loss.plot(steps, [r[name] for r in rows], label=label)
     ax_loss.set_xlabel("iteration")
     ax_loss.set_title("losses")
     ax_loss.legend()
-    for key, label in (("d_real", "D(x)"), ("d_fake", "D(G(z))"), ("d_acc", "D accuracy")):
-        ax_d.plot(steps, [r[key] for r in rows], label=label)
+    for name, label in (("d_real", "D(x)"), ("d_fake", "D(G(z))"), ("d_acc", "D accuracy")):
+        ax_d.plot(steps, [r[name] for r in rows], label=label)
     ax_d.set_ylim(0, 1)
     ax_d.set_xlabel("iteration")
     ax_d.set_title("discriminator")
     ax_d.legend()
+    if key:
+        ax_e = axes[2]
+        ax_e.plot([r["step"] for r in evals], [r["eval"][key] for r in evals], marker="o")
+        if key == "fd":  # FD falls over orders of magnitude; an unbiased MMD² may dip below zero
+            ax_e.set_yscale("log")
+        ax_e.set_xlabel("iteration")
+        ax_e.set_title("Fréchet distance (ganzoo eval)" if key == "fd" else "MMD² to real curves")
     fig.tight_layout()
     with atomic_path(Path(out)) as tmp:
         fig.savefig(tmp, format="png", dpi=100)

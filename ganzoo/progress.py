@@ -19,6 +19,7 @@ class Progress(Protocol):
     def start(self, total: int, done: int = 0) -> None: ...
     def advance(self, step: int) -> None: ...
     def metrics(self, step: int, values: dict[str, float]) -> None: ...
+    def note(self, text: str) -> None: ...
     def stop(self) -> None: ...
 
 
@@ -53,6 +54,10 @@ class PlainProgress:
             file=self.stream,
             flush=True,
         )
+
+    def note(self, text: str) -> None:
+        if not self.quiet:
+            print(text, file=self.stream, flush=True)
 
     def stop(self) -> None:
         pass
@@ -110,6 +115,9 @@ class RichProgress:
     def metrics(self, step: int, values: dict[str, float]) -> None:
         self.figures = _figures(values)
         self.advance(step)
+
+    def note(self, text: str) -> None:
+        self.bar.console.print(text)  # above the live bar, which stays
 
     def stop(self) -> None:
         self.bar.stop()

@@ -57,6 +57,11 @@ class TrainSettings:
     samples: int = 64
     checkpoint_every: int = 1000
     log_every: int = 100
+    # A moving average of G's weights, used for sampling and eval (Karras et al. 2018); None: off.
+    ema: float | None = None
+    # Evaluate (``ganzoo eval``'s figures) every N iterations and at the end; None: never.
+    eval_every: int | None = None
+    eval_n: int = 10000
 
     def validate(self) -> None:
         positive = (
@@ -68,6 +73,7 @@ class TrainSettings:
             "samples",
             "checkpoint_every",
             "log_every",
+            "eval_n",
         )
         for name in positive:
             value = getattr(self, name)
@@ -79,6 +85,14 @@ class TrainSettings:
                 raise UsageError(f"{_opt(name)} must be a positive number, got {value!r}.")
         if self.epochs is not None and not (isinstance(self.epochs, (int, float)) and self.epochs > 0):
             raise UsageError(f"--epochs must be a positive number, got {self.epochs!r}.")
+        if self.ema is not None and not (
+            isinstance(self.ema, (int, float)) and not isinstance(self.ema, bool) and 0 < self.ema < 1
+        ):
+            raise UsageError(f"--ema must be a decay between 0 and 1 (like 0.999), got {self.ema!r}.")
+        if self.eval_every is not None and not (
+            isinstance(self.eval_every, int) and not isinstance(self.eval_every, bool) and self.eval_every > 0
+        ):
+            raise UsageError(f"--eval-every must be a positive whole number, got {self.eval_every!r}.")
         _choice("prior", self.prior, PRIORS)
         _choice("optimizer_g", self.optimizer_g, OPTIMIZERS)
         _choice("optimizer_d", self.optimizer_d, OPTIMIZERS)

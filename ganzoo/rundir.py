@@ -13,6 +13,7 @@ from ganzoo.files import atomic_write_text
 
 CONFIG = "config.json"
 GENERATOR = "generator.safetensors"
+GENERATOR_EMA = "generator-ema.safetensors"
 DISCRIMINATOR = "discriminator.safetensors"
 CHECKPOINT_DIR = "checkpoint"
 METRICS = "metrics.jsonl"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -11,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -23,6 +24,9 @@ from ganzoo.errors import GanzooError, TrainingError, UsageError
 from ganzoo.progress import Progress
 from ganzoo.recipes import RunConfig, TrainSettings
 from ganzoo.sampling import noise, rescale, save_grid
+
+if TYPE_CHECKING:
+    from ganzoo.evaluate import Evaluator
 
 # Order of the figures accumulated on the device between two logged steps.
 STATS = ("d_loss_real", "d_loss_fake", "g_loss", "d_real", "d_fake", "d_acc_real", "d_acc_fake")
@@ -76,6 +80,21 @@ def make_optimizer(
     return build(foreach=True)
 
 
+@torch.no_grad()
+def update_ema(ema: nn.Module, model: nn.Module, decay: float, updates: int | None = None) -> None:
+    """ema ← d·ema + (1 - d)·model in one fused call; buffers (BatchNorm statistics) are copied.
+
+    With ``updates`` (the number of G steps so far, this one included) the decay warms up as
+    d = min(decay, (1 + updates) / (10 + updates)), as TensorFlow's ExponentialMovingAverage
+    does: without it, a 0.999 average of a 500-step run is still 60% the initial weights.
+    """
+    if updates is not None:
+        decay = min(decay, (1 + updates) / (10 + updates))
+    torch._foreach_lerp_(list(ema.parameters()), list(model.parameters()), 1.0 - decay)
+    for b_ema, b in zip(ema.buffers(), model.buffers(), strict=True):
+        b_ema.copy_(b)
+
+
 def total_iterations(s: TrainSettings, n_data: int) -> int:
     """``--epochs`` wins over ``--iterations``: an epoch is one pass of batch-size draws over the data."""
     if s.epochs is not None:
@@ -98,6 +117,7 @@ class Trainer:
         run_dir: Path,
         progress: Progress,
         doc: dict[str, Any],
+        evaluator: Evaluator | None = None,
     ) -> None:
         self.config, self.s = config, config.train
         self.G, self.D, self.loss = generator.to(device), discriminator.to(device), loss
@@ -139,6 +159,12 @@ class Trainer:
         self.step = 0
         self.d_params = list(self.D.parameters())
         self._stop_signal: int | None = None
+        # The averaged generator samples and is evaluated; G itself keeps training.
+        self.G_ema: Generator | None = None
+        if s.ema is not None:
+            self.G_ema = copy.deepcopy(self.G).requires_grad_(False)
+        self.evaluator = evaluator
+        self.last_eval: dict[str, Any] | None = None
 
     # -- one iteration -----------------------------------------------------------------------
     def _z(self, n: int) -> torch.Tensor:
@@ -165,7 +191,8 @@ class Trainer:
                 opt_d.zero_grad(set_to_none=True)
                 fake_logits = D(fake_d)
                 l_fake = loss.d_fake(fake_logits)
-                l_fake.backward()
+                penalty = loss.penalty(D, real, fake_d)  # needs both halves: taken with the second update
+                (l_fake if penalty is None else l_fake + penalty).backward()
                 opt_d.step()
             else:
                 opt_d.zero_grad(set_to_none=True)
@@ -194,6 +221,8 @@ class Trainer:
         self.opt_g.step()
         for p in self.d_params:
             p.requires_grad_(True)
+        if self.G_ema is not None and s.ema is not None:
+            update_ema(self.G_ema, self.G, s.ema, self.step + 1)
         with torch.no_grad():
             rl, fl = real_logits.detach(), fake_logits.detach()
             self.acc += torch.stack(
@@ -208,6 +237,11 @@ class Trainer:
                 ]
             )
         self.acc_n += 1
+
+    @property
+    def sampler(self) -> Generator:
+        """The generator that samples and is evaluated: the moving average when there is one."""
+        return self.G_ema if self.G_ema is not None else self.G
 
     # -- the loop ----------------------------------------------------------------------------
     def run(self, resume: bool = False) -> TrainResult:
@@ -235,6 +269,8 @@ class Trainer:
                     last = self._log()
                 if step % s.sample_every == 0 or step == self.iterations:
                     self.save_samples(self.run_dir / rundir.SAMPLES / f"step-{step:07d}.png")
+                if s.eval_every is not None and (step % s.eval_every == 0 or step == self.iterations):
+                    self._evaluate()
                 if step % s.checkpoint_every == 0 and step != self.iterations:
                     self.save_checkpoint()
                 if self._stop_signal is not None:
@@ -276,15 +312,32 @@ class Trainer:
         self.progress.metrics(self.step, values)
         return values
 
+    def _evaluate(self) -> None:
+        """``ganzoo eval``'s figures for the sampling generator, appended to metrics.jsonl."""
+        assert self.evaluator is not None
+        g = self.sampler
+        was_training = g.training
+        g.eval()
+        try:
+            figures = self.evaluator.evaluate_generator(g, self.s.prior, self.s.latent_dim)
+        finally:
+            g.train(was_training)
+        self.last_eval = figures
+        record = {"step": self.step, "eval": figures}
+        with open(self.run_dir / rundir.METRICS, "a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+        self.progress.note(f"step {self.step}: " + self.evaluator.headline(figures))
+
     @torch.inference_mode()
     def sample(self, z: torch.Tensor) -> torch.Tensor:
         """Samples in [0, 1] from the generator in eval mode (BatchNorm running stats, no Dropout)."""
-        was_training = self.G.training
-        self.G.eval()
+        g = self.sampler
+        was_training = g.training
+        g.eval()
         try:
-            x = self.G(z)
+            x = g(z)
         finally:
-            self.G.train(was_training)
+            g.train(was_training)
         return rescale(x.float(), self.out_range, (0.0, 1.0)).clamp(0, 1)
 
     def save_samples(self, path: Path) -> None:
@@ -319,16 +372,22 @@ class Trainer:
         }
         checkpoint.save_checkpoint(
             self.run_dir / rundir.CHECKPOINT_DIR,
-            {"generator": self.G, "discriminator": self.D},
+            self._modules(),
             {"generator": self.opt_g, "discriminator": self.opt_d},
             extra,
             state,
         )
 
+    def _modules(self) -> dict[str, nn.Module]:
+        modules: dict[str, nn.Module] = {"generator": self.G, "discriminator": self.D}
+        if self.G_ema is not None:
+            modules["generator_ema"] = self.G_ema
+        return modules
+
     def _restore(self) -> None:
         extra, state = checkpoint.load_checkpoint(
             self.run_dir / rundir.CHECKPOINT_DIR,
-            {"generator": self.G, "discriminator": self.D},
+            self._modules(),
             {"generator": self.opt_g, "discriminator": self.opt_d},
         )
         torch.set_rng_state(extra["rng_cpu"])
@@ -389,7 +448,11 @@ class Trainer:
             "seconds": round(seconds, 3),
             "last": {k: round(v, 6) for k, v in last.items()},
         }
+        if self.last_eval is not None:
+            doc["result"]["eval"] = self.last_eval
         checkpoint.save_weights(self.run_dir / rundir.GENERATOR, self.G, "generator", doc)
+        if self.G_ema is not None:
+            checkpoint.save_weights(self.run_dir / rundir.GENERATOR_EMA, self.G_ema, "generator", doc)
         checkpoint.save_weights(self.run_dir / rundir.DISCRIMINATOR, self.D, "discriminator", doc)
         rundir.write_json(self.run_dir / rundir.CONFIG, doc)
         from ganzoo.plots import plot_losses

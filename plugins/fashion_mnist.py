@@ -21,6 +21,7 @@ class FashionMNIST(IdxDataset):
     kind = "image"
     shape = (1, 28, 28)
     value_range = (0.0, 1.0)
+    classifier = "fashion-mnist"
     splits = ("train", "test")
     files: ClassVar[dict[str, tuple[str, str]]] = {
         "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),

@@ -50,8 +50,12 @@ class Sine(Dataset):
         g = torch.Generator().manual_seed(self.seed + (split == "test"))
         offset = torch.rand(self.n, 1, generator=g, dtype=torch.float64) * 100
         mul = torch.rand(self.n, 1, generator=g, dtype=torch.float64) + 1
-        x = torch.arange(self.points, dtype=torch.float64) / 10
+        x = self.positions()
         return torch.sin(offset + x * mul).to(torch.float32)
+
+    def positions(self) -> torch.Tensor:
+        """Where each curve is sampled (x = 0, 0.1, …): ``ganzoo eval`` fits a sine over these."""
+        return torch.arange(self.points, dtype=torch.float64) / 10
 
     def status(self) -> DataStatus:
         return DataStatus(True, "generated on the fly")

@@ -34,3 +34,28 @@ def isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
 def mnist_dir() -> Path:
     """256 real training digits and 64 test digits of MNIST as the four official .gz IDX files."""
     return FIXTURES / "mnist"
+
+
+@pytest.fixture(scope="session")
+def picture_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run trained two steps on image data ganzoo ships no classifier for (an image folder)."""
+    from PIL import Image
+
+    from ganzoo import api
+
+    root = tmp_path_factory.mktemp("pictures")
+    (root / "pictures").mkdir()
+    for i in range(6):
+        Image.new("RGB", (16, 16), (40 * i, 30, 200 - 30 * i)).save(root / "pictures" / f"{i}.png")
+    run = root / "run"
+    api.train(
+        "vanilla-mlp",
+        "image-folder",
+        out=run,
+        data_dir=root / "pictures",
+        iterations=2,
+        seed=0,
+        device="cpu",
+        sets=["dataset.image_size=16", "batch_size=4"],
+    )
+    return run

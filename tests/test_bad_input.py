@@ -83,6 +83,31 @@ CASES = [
         2,
         "--set dataset.size: no training setting or component",
     ),
+    # eval, EMA
+    (["eval", "{tmp}/nowhere"], 1, "does not exist"),
+    (["eval", "{tmp}/unfinished"], 1, "has no generator.safetensors yet"),
+    (["eval", "{run}", "-n", "0"], 2, "must be positive, got 0"),
+    (["eval", "{run}", "-n", "1"], 2, "-n must be at least 2 samples"),
+    (
+        ["eval", "{picrun}"],
+        1,
+        "ganzoo has no classifier for 'image-folder' and Inception-v3's weights are not on this machine",
+        {"TORCH_HOME": "{tmp}/torch"},
+    ),
+    (
+        ["eval", "{picrun}", "--inception-weights", "{tmp}/garbage.safetensors"],
+        1,
+        "does not hold torchvision's Inception-v3 weights",
+    ),
+    (["eval", "{picrun}", "--inception-weights", "{tmp}/none.pth"], 1, "none.pth do not exist"),
+    (["train", "vanilla-mlp", "mnist", "--ema", "1.5"], 2, "--ema must be a decay between 0 and 1"),
+    (["train", "vanilla-mlp", "mnist", "--eval-every", "0"], 2, "must be positive, got 0"),
+    (
+        ["train", "vanilla-mlp", "image-folder", "--data-dir", "{tmp}/pictures", "--eval-every", "5"],
+        1,
+        "has no classifier for 'image-folder'",
+        {"TORCH_HOME": "{tmp}/torch"},
+    ),
     # zoo.toml
     (["list", "recipes"], 2, "broken.toml is not valid TOML", {"GANZOO_ZOO": "{tmp}/broken.toml"}),
     (
@@ -135,23 +160,33 @@ def snapshot(*roots: Path) -> set[Path]:
 
 @pytest.mark.parametrize("case", CASES, ids=[" ".join(c[0])[:60] for c in CASES])
 def test_bad_input_is_one_clear_sentence(
-    case: tuple, bad_files: Path, trained_run: Path, mnist_dir: Path, monkeypatch: pytest.MonkeyPatch
+    case: tuple,
+    bad_files: Path,
+    trained_run: Path,
+    picture_run: Path,
+    mnist_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     argv, code, fragment, *rest = case
     env = rest[0] if rest else {}
-    fill = {"tmp": str(bad_files), "run": str(trained_run), "mnist": str(mnist_dir)}
+    fill = {
+        "tmp": str(bad_files),
+        "run": str(trained_run),
+        "mnist": str(mnist_dir),
+        "picrun": str(picture_run),
+    }
     argv = [a.format(**fill) for a in argv]
     for key, value in env.items():
         monkeypatch.setenv(key, value.format(**fill))
     monkeypatch.chdir(bad_files)
-    before = snapshot(bad_files, trained_run)
+    before = snapshot(bad_files, trained_run, picture_run)
     result = CliRunner().invoke(cli, argv)
     assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
     assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
     stderr = " ".join(result.stderr.split())
     assert fragment in stderr, stderr
     assert "Traceback" not in result.stderr
-    assert snapshot(bad_files, trained_run) == before, "the command left files behind"
+    assert snapshot(bad_files, trained_run, picture_run) == before, "the command left files behind"
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
@@ -161,3 +196,9 @@ def test_asking_for_cuda_without_it_says_so(tmp_path: Path, monkeypatch: pytest.
     assert result.exit_code == 2
     assert "torch sees no CUDA device here" in result.stderr and "Traceback" not in result.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_docs_errors_md_lists_every_case() -> None:
+    doc = (Path(__file__).parents[1] / "docs" / "errors.md").read_text()
+    missing = [c[2] for c in CASES if f"| {c[1]} | {c[2].replace('|', chr(92) + '|')} |" not in doc]
+    assert not missing, f"docs/errors.md lacks: {missing}"

@@ -1,0 +1,380 @@
+"""``ganzoo eval``: how good a generator is, measured offline against the dataset's test split.
+
+Images are measured in a feature space: the small classifier ganzoo ships for the dataset
+(:mod:`ganzoo.classifier`, TF-GAN's answer for MNIST), else torchvision's Inception-v3 when its
+weights are already on the machine. Sequences are compared with real curves directly. Every
+result carries its protocol (sample count, reference split, feature extractor and its hash):
+a figure without one cannot be compared with anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ganzoo import metrics
+from ganzoo.components import Dataset, DataSpec
+from ganzoo.errors import MetricsError, UsageError
+from ganzoo.sampling import noise, rescale
+
+#: Features kept for KID and precision/recall (Fréchet distance and the class figures use all).
+KEEP = 10_000
+KID_SUBSETS = 100
+KID_SUBSET_SIZE = 1000
+PR_K = 3
+#: A generated curve whose least-squares sine leaves an RMS residual below this counts as a sine.
+SINE_OK = 0.05
+#: torchvision's Inception-v3 ImageNet weights, as torch.hub caches them.
+INCEPTION_FILE = "inception_v3_google-0cc3c7bd.pth"
+INCEPTION_ENV = "GANZOO_INCEPTION_WEIGHTS"
+
+Sampler = Callable[[int, torch.Generator], torch.Tensor]
+
+
+@dataclass
+class Extractor:
+    """Images in [0, 1] → (features, logits)."""
+
+    name: str
+    sha256: str
+    dim: int
+    classes: int
+    forward: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+
+
+def classifier_extractor(name: str, device: torch.device) -> Extractor:
+    from ganzoo.classifier import CLASSIFIERS, FEATURE_DIM, load_classifier
+
+    model = load_classifier(name, device=str(device))
+    info = CLASSIFIERS[name]
+    return Extractor(
+        f"ganzoo {name} classifier ({FEATURE_DIM}-d penultimate layer)",
+        info.sha256,
+        FEATURE_DIM,
+        len(info.classes),
+        model.features_and_logits,
+    )
+
+
+def inception_path(explicit: Path | None = None) -> Path | None:
+    """The Inception-v3 weights to use: the given path, ``$GANZOO_INCEPTION_WEIGHTS``, torch's cache."""
+    if explicit is not None:
+        return Path(explicit)
+    if os.environ.get(INCEPTION_ENV):
+        return Path(os.environ[INCEPTION_ENV])
+    cached = Path(torch.hub.get_dir()) / "checkpoints" / INCEPTION_FILE
+    return cached if cached.is_file() else None
+
+
+def inception_extractor(path: Path, device: torch.device) -> Extractor:
+    """torchvision's Inception-v3 (2048-d pool features, 1000 ImageNet logits) from a local file.
+
+    Its FID is not the TensorFlow Inception's that papers quote (different weights, resizing);
+    figures compare with other ganzoo figures, which the protocol line makes plain.
+    """
+    from torchvision.models import inception_v3
+
+    from ganzoo.files import sha256_file
+
+    if not path.is_file():
+        raise MetricsError(f"The Inception-v3 weights {path} do not exist.")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        model = inception_v3(weights=None, aux_logits=True, init_weights=False, transform_input=True)
+        model.load_state_dict(state)
+    except Exception as exc:  # a truncated download, another network's weights, not a torch file
+        raise MetricsError(
+            f"{path} does not hold torchvision's Inception-v3 weights ({type(exc).__name__}); "
+            f"download {INCEPTION_FILE} again."
+        ) from exc
+    fc = model.fc
+    model.fc = torch.nn.Identity()
+    model.eval().requires_grad_(False).to(device)
+    fc.to(device)
+    mean = torch.tensor([0.485, 0.456, 0.406], device=device).view(1, 3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225], device=device).view(1, 3, 1, 1)
+
+    def forward(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if x.shape[1] == 1:
+            x = x.expand(-1, 3, -1, -1)
+        x = torch.nn.functional.interpolate(x, size=(299, 299), mode="bilinear", align_corners=False)
+        features = model((x - mean) / std)
+        return features, fc(features)
+
+    return Extractor("torchvision Inception-v3 (2048-d pool layer)", sha256_file(path), 2048, 1000, forward)
+
+
+def tensor_sha256(x: torch.Tensor) -> str:
+    """The hash of a tensor's values (the cache key of reference statistics), without numpy."""
+    from safetensors.torch import save
+
+    return hashlib.sha256(save({"x": x.contiguous().cpu()})).hexdigest()
+
+
+class Evaluator:
+    """Measures generated samples against one dataset's reference split with a fixed protocol."""
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        dataset_name: str,
+        device: torch.device,
+        n: int = 10_000,
+        batch_size: int = 500,
+        seed: int = 0,
+        inception_weights: Path | None = None,
+    ) -> None:
+        if n < 2:
+            raise UsageError(f"-n must be at least 2 samples, got {n}.")
+        if batch_size < 1:
+            raise UsageError(f"--batch-size must be a positive whole number, got {batch_size}.")
+        self.dataset, self.name, self.device = dataset, dataset_name, device
+        self.spec: DataSpec = dataset.spec()
+        self.n, self.batch_size, self.seed = n, batch_size, seed
+        self.split = "test" if "test" in dataset.splits else dataset.splits[0]
+        self.extractor: Extractor | None = None
+        if self.spec.kind == "image":
+            if dataset.classifier is not None:
+                self.extractor = classifier_extractor(dataset.classifier, device)
+            else:
+                path = inception_path(inception_weights)
+                if path is None:
+                    where = Path(torch.hub.get_dir()) / "checkpoints"
+                    raise MetricsError(
+                        f"ganzoo has no classifier for '{dataset_name}' and Inception-v3's weights are not "
+                        f"on this machine; put {INCEPTION_FILE} in {where} "
+                        f"or pass --inception-weights PATH (or set {INCEPTION_ENV})."
+                    )
+                self.extractor = inception_extractor(path, device)
+        elif self.spec.kind != "sequence":
+            raise MetricsError(f"ganzoo cannot evaluate '{dataset_name}': its samples are {self.spec.kind}s.")
+        self._reference: dict[str, Any] | None = None
+
+    # -- the protocol ----------------------------------------------------------------------------
+    def protocol(self) -> dict[str, Any]:
+        ref = self.reference()
+        out: dict[str, Any] = {
+            "samples": self.n,
+            "seed": self.seed,
+            "reference": f"{self.name} {self.split} split",
+            "reference_samples": ref["n"],
+        }
+        if self.extractor is not None:
+            out.update(
+                {
+                    "features": self.extractor.name,
+                    "features_sha256": self.extractor.sha256,
+                    "kid": (
+                        f"cubic polynomial kernel on features / their RMS over the reference, "
+                        f"{KID_SUBSETS} subsets of up to {KID_SUBSET_SIZE}"
+                    ),
+                    "precision_recall": f"k={PR_K} nearest neighbours",
+                    "kid_pr_samples": min(self.n, KEEP),
+                }
+            )
+        else:
+            out.update({"mmd": "Gaussian kernel, median-heuristic bandwidth, on the raw curves"})
+        return out
+
+    # -- the reference split -----------------------------------------------------------------------
+    def _real(self) -> torch.Tensor:
+        data = self.dataset.load(self.split)
+        if not isinstance(data, torch.Tensor):
+            count = min(len(data), KEEP)  # type: ignore[arg-type]
+            data = torch.stack([data[i] for i in range(count)])
+        return rescale(data.to(torch.float32), self.spec.value_range, (0.0, 1.0)).clamp(0, 1)
+
+    def reference(self) -> dict[str, Any]:
+        """Features (or curves) of the reference split, computed once and cached on disk for images."""
+        if self._reference is not None:
+            return self._reference
+        real = self._real()
+        if self.extractor is None:
+            self._reference = {"n": len(real), "curves": real[:KEEP]}
+            return self._reference
+        from safetensors.torch import load_file, save_file
+
+        from ganzoo.data import cache_root
+        from ganzoo.files import atomic_path
+
+        key = f"{self.extractor.sha256[:16]}-{tensor_sha256(real)[:16]}"
+        path = cache_root() / "eval" / f"{self.name.replace(':', '-')}-{self.split}-{key}.safetensors"
+        if path.is_file():
+            try:
+                t = load_file(str(path))
+                self._reference = {
+                    "n": len(real),
+                    "stats": metrics.Gaussian(t["mean"], t["cov"], len(real)),
+                    "features": t["features"],
+                }
+                return self._reference
+            except Exception:  # a damaged cache file is recomputed, not trusted
+                pass
+        stats = metrics.RunningGaussian()
+        kept: list[torch.Tensor] = []
+        for i in range(0, len(real), self.batch_size):
+            f, _ = self._features(real[i : i + self.batch_size])
+            stats.update(f)
+            if i < KEEP:
+                kept.append(f)
+        gauss = stats.result()
+        features = torch.cat(kept)[:KEEP]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp:
+            tensors = {"mean": gauss.mean, "cov": gauss.cov, "features": features.contiguous()}
+            save_file(tensors, str(tmp))
+        self._reference = {"n": len(real), "stats": gauss, "features": features}
+        return self._reference
+
+    @torch.inference_mode()
+    def _features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        assert self.extractor is not None
+        f, logits = self.extractor.forward(x.to(self.device))
+        return f.float().cpu(), logits.float().cpu()
+
+    # -- measuring ---------------------------------------------------------------------------------
+    def evaluate_generator(self, g: torch.nn.Module, prior: str, latent_dim: int) -> dict[str, Any]:
+        """Figures for a generator in eval mode; its output range is its class's ``output_range``."""
+        out_range = type(g).output_range()  # type: ignore[attr-defined]
+        device = next(iter(g.parameters())).device
+
+        @torch.inference_mode()
+        def sample(count: int, gen: torch.Generator) -> torch.Tensor:
+            z = noise(prior, count, latent_dim, gen, device)
+            return rescale(g(z).float(), out_range, (0.0, 1.0)).clamp(0, 1)
+
+        return self.evaluate(sample, device)
+
+    def evaluate(self, sample: Sampler, device: torch.device | None = None) -> dict[str, Any]:
+        """Figures for ``sample(count, generator)``, which returns samples rescaled to [0, 1]."""
+        gen = torch.Generator(device=device or self.device)
+        gen.manual_seed(self.seed)
+        ref = self.reference()
+        if self.extractor is None:
+            return self._sequences(sample, gen, ref)
+        stats = metrics.RunningGaussian()
+        kept: list[torch.Tensor] = []
+        histogram = torch.zeros(self.extractor.classes, dtype=torch.float64)
+        negentropy = 0.0  # Σ_x Σ_y p(y|x) log p(y|x), for the classifier score without keeping logits
+        marginal = torch.zeros(self.extractor.classes, dtype=torch.float64)
+        done = 0
+        while done < self.n:
+            count = min(self.batch_size, self.n - done)
+            f, logits = self._features(sample(count, gen))
+            if not torch.isfinite(f).all():
+                raise MetricsError(
+                    "The generator produced samples whose features are not finite (NaN or inf)."
+                )
+            stats.update(f)
+            if done < KEEP:
+                kept.append(f[: KEEP - done])
+            logp = torch.log_softmax(logits.double(), dim=1)
+            p = logp.exp()
+            negentropy += float((p * logp).sum())
+            marginal += p.sum(0)
+            histogram += torch.bincount(logits.argmax(1), minlength=self.extractor.classes).double()
+            done += count
+        fake = torch.cat(kept)
+        fd = metrics.frechet_distance(ref["stats"], stats.result())
+        # The cubic kernel (a·b/d + 1)³ explodes on features far from unit scale (the classifier's
+        # ReLU features have an RMS near 3): KID's variance then swamps its mean. Dividing both
+        # sets by the reference's RMS puts any extractor on Inception's scale.
+        scale = float(ref["features"].pow(2).mean().sqrt()) or 1.0
+        kid, kid_std = metrics.kernel_inception_distance(
+            ref["features"] / scale,
+            fake / scale,
+            subsets=KID_SUBSETS,
+            subset_size=KID_SUBSET_SIZE,
+            generator=_cpu_gen(self.seed),
+        )
+        precision, recall = metrics.precision_recall(ref["features"], fake, k=PR_K)
+        marginal /= self.n
+        score = math.exp(negentropy / self.n - float((marginal * marginal.clamp_min(1e-30).log()).sum()))
+        shares = histogram / histogram.sum()
+        figures: dict[str, Any] = {
+            "fd": fd,
+            "kid": kid,
+            "kid_std": kid_std,
+            "precision": precision,
+            "recall": recall,
+        }
+        if self.dataset.classifier is not None:
+            figures.update(
+                {
+                    "classifier_score": score,
+                    "classes_covered": metrics.classes_covered(shares),
+                    "class_kl": metrics.kl_from_uniform(shares),
+                    "class_shares": [round(float(s), 4) for s in shares],
+                }
+            )
+        else:
+            figures["inception_score"] = score
+        return {k: _round(v) for k, v in figures.items()}
+
+    def _sequences(self, sample: Sampler, gen: torch.Generator, ref: dict[str, Any]) -> dict[str, Any]:
+        parts, done = [], 0
+        while done < min(self.n, KEEP):
+            count = min(self.batch_size, min(self.n, KEEP) - done)
+            parts.append(sample(count, gen).float().cpu())
+            done += count
+        fake = torch.cat(parts)
+        if not torch.isfinite(fake).all():
+            raise MetricsError("The generator produced curves with values that are not finite (NaN or inf).")
+        lo, hi = self.spec.value_range
+        real = ref["curves"]
+        # MMD on the data's own scale, so a figure means the same for any generator output range.
+        figures: dict[str, Any] = {
+            "mmd": metrics.mmd_rbf(
+                rescale(real, (0.0, 1.0), (lo, hi)),
+                rescale(fake, (0.0, 1.0), (lo, hi)),
+                generator=_cpu_gen(self.seed),
+            )
+        }
+        positions = getattr(self.dataset, "positions", None)
+        if callable(positions):
+            t = positions()
+            res_fake = metrics.sine_fit(rescale(fake, (0.0, 1.0), (lo, hi)), t)
+            res_real = metrics.sine_fit(rescale(real[: len(fake)], (0.0, 1.0), (lo, hi)), t)
+            figures.update(
+                {
+                    "sine_residual": float(res_fake.mean()),
+                    "sine_residual_median": float(res_fake.median()),
+                    "sine_share": float((res_fake < SINE_OK).double().mean()),
+                    "sine_residual_real": float(res_real.mean()),
+                }
+            )
+        return {k: _round(v) for k, v in figures.items()}
+
+    @staticmethod
+    def headline(figures: dict[str, Any]) -> str:
+        """One line of the figures that matter most, for progress output."""
+        names = (
+            ("fd", "FD"),
+            ("kid", "KID"),
+            ("classes_covered", "classes"),
+            ("precision", "precision"),
+            ("recall", "recall"),
+            ("mmd", "MMD"),
+            ("sine_residual", "sine residual"),
+            ("sine_share", "sines"),
+        )
+        return "  ".join(f"{label} {_fmt(figures[key])}" for key, label in names if key in figures)
+
+
+def _cpu_gen(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def _round(v: Any) -> Any:
+    return round(v, 6) if isinstance(v, float) else v
+
+
+def _fmt(v: Any) -> str:
+    return str(v) if isinstance(v, int) else f"{v:.4g}"

@@ -1,0 +1,230 @@
+"""`ganzoo eval`, `--eval-every` and `--ema` on runs trained for a few steps on real-digit fixtures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from click.testing import CliRunner
+from PIL import Image
+from safetensors.torch import load_file
+
+from ganzoo import api, evaluate
+from ganzoo.classifier import CLASSIFIERS
+from ganzoo.cli import cli
+from ganzoo.errors import MetricsError
+from ganzoo.files import sha256_file
+from ganzoo.plugins.mnist import MNIST
+from ganzoo.trainer import update_ema
+
+SHORT = {"iterations": 40, "seed": 3, "sample_every": 20, "checkpoint_every": 20, "device": "cpu"}
+
+
+def train(out: Path, data_dir: Path, **options: Any) -> Any:
+    sets = options.pop("sets", [])
+    return api.train(
+        "vanilla-mlp",
+        "mnist",
+        out=out,
+        data_dir=data_dir,
+        sets=["log_every=10", *sets],
+        **{**SHORT, **options},
+    )
+
+
+@pytest.fixture(scope="module")
+def short_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    run = tmp_path_factory.mktemp("eval") / "run"
+    train(run, Path(__file__).parent / "fixtures" / "mnist")
+    return run
+
+
+def run_eval(*args: str) -> Any:
+    result = CliRunner().invoke(cli, ["eval", *args])
+    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
+    return result
+
+
+# -- EMA ------------------------------------------------------------------------------------------
+
+
+def test_update_ema_moves_the_average_toward_the_weights_and_copies_buffers() -> None:
+    model = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
+    ema = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
+    before = [p.detach().clone() for p in ema.parameters()]
+    model.train()(torch.randn(8, 3))  # moves the BatchNorm running statistics
+    update_ema(ema, model, 0.9)
+    for p_ema, p0, p in zip(ema.parameters(), before, model.parameters(), strict=True):
+        torch.testing.assert_close(p_ema, 0.9 * p0 + 0.1 * p.detach())
+    torch.testing.assert_close(ema[1].running_mean, model[1].running_mean)
+    assert int(ema[1].num_batches_tracked) == 1
+    # Warm-up: early on the average follows the weights closely, whatever the decay asked for.
+    update_ema(ema, model, 0.999, updates=1)  # d = min(0.999, 2/11)
+    after = [p.detach().clone() for p in ema.parameters()]
+    update_ema(ema, model, 0.999, updates=1)
+    for p_ema, p0, p in zip(ema.parameters(), after, model.parameters(), strict=True):
+        torch.testing.assert_close(p_ema, 2 / 11 * p0 + 9 / 11 * p.detach())
+
+
+def test_an_ema_run_samples_from_the_average_and_resumes_exactly(tmp_path: Path, mnist_dir: Path) -> None:
+    train(tmp_path / "straight", mnist_dir, ema=0.9)
+    train(tmp_path / "split", mnist_dir, ema=0.9, iterations=20)
+    api.train(resume=tmp_path / "split", iterations=40)
+    for name in ("generator.safetensors", "generator-ema.safetensors"):
+        a, b = (load_file(str(tmp_path / r / name)) for r in ("straight", "split"))
+        assert all(torch.equal(a[k], b[k]) for k in a), name
+    raw = load_file(str(tmp_path / "straight" / "generator.safetensors"))
+    avg = load_file(str(tmp_path / "straight" / "generator-ema.safetensors"))
+    assert any(not torch.equal(raw[k], avg[k]) for k in raw if raw[k].is_floating_point())
+    assert api.load_generator(tmp_path / "straight").ema
+    assert not api.load_generator(tmp_path / "straight", ema=False).ema
+    x_avg = api.load_generator(tmp_path / "straight").sample(4, seed=0)
+    x_raw = api.load_generator(tmp_path / "straight", ema=False).sample(4, seed=0)
+    assert not torch.equal(x_avg, x_raw)
+
+
+# -- ganzoo eval ------------------------------------------------------------------------------------
+
+
+def test_eval_reports_figures_with_their_protocol_and_repeats_them(short_run: Path) -> None:
+    first = json.loads(run_eval(str(short_run), "-n", "300", "--json").stdout)
+    m = first["metrics"]
+    assert {
+        "fd",
+        "kid",
+        "kid_std",
+        "precision",
+        "recall",
+        "classifier_score",
+        "classes_covered",
+        "class_kl",
+    } <= set(m)
+    assert m["fd"] > 0 and 1 <= m["classifier_score"] <= 10 and 0 <= m["classes_covered"] <= 10
+    assert 0 <= m["precision"] <= 1 and 0 <= m["recall"] <= 1 and len(m["class_shares"]) == 10
+    p = first["protocol"]
+    assert p["samples"] == 300 and p["reference"] == "mnist test split" and p["reference_samples"] == 64
+    assert p["features_sha256"] == CLASSIFIERS["mnist"].sha256
+    assert first["generator"] == "final weights"
+    again = json.loads(run_eval(str(short_run), "-n", "300", "--json").stdout)
+    assert again["metrics"] == m  # same seed, same samples, same figures (the reference now cached)
+    other = json.loads(run_eval(str(short_run), "-n", "300", "--seed", "1", "--json").stdout)
+    assert other["metrics"]["fd"] != m["fd"]
+    table = run_eval(str(short_run), "-n", "100").stdout
+    assert "Fréchet distance" in table and "classes covered" in table and "features_sha256" in table
+
+
+def test_the_figures_move_the_right_way_between_real_digits_and_noise(mnist_dir: Path) -> None:
+    ds = MNIST(data_dir=mnist_dir)
+    ev = evaluate.Evaluator(ds, "mnist", torch.device("cpu"), n=200, batch_size=64)
+    train_digits = ds.load("train")
+
+    def real(count: int, gen: torch.Generator) -> torch.Tensor:
+        return train_digits[torch.randint(len(train_digits), (count,), generator=gen)]
+
+    def noise(count: int, gen: torch.Generator) -> torch.Tensor:
+        return torch.rand(count, 1, 28, 28, generator=gen)
+
+    def one_digit(count: int, gen: torch.Generator) -> torch.Tensor:
+        return train_digits[:1].expand(count, -1, -1, -1)
+
+    good, bad, mono = ev.evaluate(real), ev.evaluate(noise), ev.evaluate(one_digit)
+    assert good["fd"] < mono["fd"] < bad["fd"]
+    assert good["classes_covered"] >= 9 and mono["classes_covered"] == 1
+    assert good["class_kl"] < 0.2 < mono["class_kl"]
+    assert good["classifier_score"] > 5 > mono["classifier_score"]
+    assert good["precision"] > 0.5 and good["recall"] > 0.5 and mono["recall"] < 0.1
+
+
+def test_eval_streams_in_batches_and_keeps_a_bounded_sample(
+    mnist_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(evaluate, "KEEP", 150)
+    ev = evaluate.Evaluator(MNIST(data_dir=mnist_dir), "mnist", torch.device("cpu"), n=1000, batch_size=70)
+    sizes: list[int] = []
+
+    def sample(count: int, gen: torch.Generator) -> torch.Tensor:
+        sizes.append(count)
+        return torch.rand(count, 1, 28, 28, generator=gen)
+
+    figures = ev.evaluate(sample)
+    assert max(sizes) == 70 and sum(sizes) == 1000
+    assert ev.protocol()["kid_pr_samples"] == 150 and figures["fd"] > 0
+
+
+def test_eval_every_appends_figures_and_the_last_goes_into_the_config(
+    tmp_path: Path, mnist_dir: Path
+) -> None:
+    run = tmp_path / "run"
+    train(run, mnist_dir, eval_every=20, sets=["eval_n=200"], ema=0.5)
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    evals = [r for r in rows if "eval" in r]
+    assert [r["step"] for r in evals] == [20, 40]
+    config = json.loads((run / "config.json").read_text())
+    assert config["result"]["eval"] == evals[-1]["eval"]
+    assert Image.open(run / "losses.png").size[0] > 1400  # a third panel: FD against iterations
+    # The EMA generator is what was evaluated, and what `ganzoo eval` measures by default.
+    cli_figures = json.loads(run_eval(str(run), "-n", "200", "--json").stdout)
+    assert cli_figures["generator"] == "moving average (--ema)"
+    assert cli_figures["metrics"] == evals[-1]["eval"]
+
+
+def test_a_sine_run_is_measured_against_real_curves(tmp_path: Path) -> None:
+    run = tmp_path / "sine"
+    api.train(
+        "sine-1d",
+        "sine",
+        out=run,
+        iterations=2,
+        seed=0,
+        device="cpu",
+        sets=["dataset.n=128", "batch_size=32"],
+    )
+    result = api.evaluate(run, n=128)
+    m = result["metrics"]
+    assert {"mmd", "sine_residual", "sine_share", "sine_residual_real"} <= set(m)
+    assert (
+        m["sine_residual_real"] < 1e-3 < m["sine_residual"]
+    )  # real curves are sines; an untrained G's are not
+    assert m["mmd"] > 0 and result["protocol"]["reference"] == "sine test split"
+
+
+# -- other image data: Inception-v3, only from a file already on the machine -------------------------
+
+
+def test_images_without_a_classifier_need_inception_weights(
+    picture_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    with pytest.raises(MetricsError, match="has no classifier for 'image-folder' and Inception-v3's weights"):
+        api.evaluate(picture_run, n=8)
+
+
+def test_inception_weights_from_a_file_give_inception_figures(picture_run: Path, tmp_path: Path) -> None:
+    from torchvision.models import inception_v3
+
+    torch.manual_seed(0)
+    weights = tmp_path / "inception.pth"
+    torch.save(inception_v3(weights=None, aux_logits=True, init_weights=True).state_dict(), weights)
+    result = api.evaluate(picture_run, n=6, batch_size=3, inception_weights=weights)
+    assert {"fd", "kid", "inception_score", "precision", "recall"} <= set(result["metrics"])
+    assert "classes_covered" not in result["metrics"]
+    assert result["protocol"]["features_sha256"] == sha256_file(weights)
+    assert result["protocol"]["reference"] == "image-folder train split"
+
+
+def test_a_corrupt_classifier_file_is_refused_with_one_sentence(
+    short_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ganzoo import classifier
+
+    damaged = tmp_path / "classifier.safetensors"
+    data = bytearray(classifier.asset_path(CLASSIFIERS["mnist"]).read_bytes())
+    data[-10] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    monkeypatch.setattr(classifier, "asset_path", lambda info: damaged)
+    result = CliRunner().invoke(cli, ["eval", str(short_run), "-n", "10"])
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert "classifier" in result.stderr and len(result.stderr.strip().splitlines()) == 1
