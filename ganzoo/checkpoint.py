@@ -7,6 +7,8 @@ No pickle is ever loaded: tensors live in safetensors files and everything else 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +99,7 @@ def save_checkpoint(
     optimizers: dict[str, torch.optim.Optimizer],
     extra_tensors: dict[str, torch.Tensor],
     state: dict[str, Any],
+    keep: int = 1,
 ) -> Path:
     """Write one self-contained checkpoint file atomically: a kill leaves the previous one whole."""
     tensors: dict[str, torch.Tensor] = {}
@@ -108,9 +111,31 @@ def save_checkpoint(
         tensors[f"extra/{name}"] = value.detach().contiguous().cpu()
     metadata = {"format": CHECKPOINT_FORMAT, "state": json.dumps(state), "optimizers": json.dumps(optim_meta)}
     path = Path(directory) / CHECKPOINT_FILE
+    if keep > 1 and path.is_file():
+        _keep_previous(path, keep)
     with atomic_path(path) as tmp:
         save_file(tensors, str(tmp), metadata=metadata)
     return path
+
+
+def _keep_previous(path: Path, keep: int) -> None:
+    """Keep the checkpoint about to be replaced as ``state-STEP.safetensors``; drop all but K - 1 of those.
+
+    A hard link costs no copy and leaves ``path`` in place, so a kill at any moment still finds a
+    whole latest checkpoint (a copy is the fallback where links are not allowed).
+    """
+    try:
+        step = int(json.loads(read_metadata(path)["state"])["step"])
+    except (RunDirError, KeyError, ValueError):
+        return  # not ours to keep
+    kept = path.with_name(f"state-{step:07d}.safetensors")
+    if not kept.exists():
+        try:
+            os.link(path, kept)
+        except OSError:
+            shutil.copy2(path, kept)
+    for old in sorted(path.parent.glob("state-*.safetensors"))[: -(keep - 1)]:
+        old.unlink()
 
 
 def load_checkpoint(

@@ -210,6 +210,9 @@ def _positive(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 )
 @click.option("--force", is_flag=True, help="Allow --out to be an existing non-empty directory.")
 @click.option("--sample-every", type=int, callback=_positive)
+@click.option(
+    "--keep-checkpoints", type=int, callback=_positive, help="Keep the last K checkpoints (default 1)."
+)
 @click.option("--checkpoint-every", type=int, callback=_positive)
 @click.option("--data-dir", type=click.Path(path_type=Path), help="A folder holding the dataset's files.")
 @click.option(

@@ -56,6 +56,7 @@ class TrainSettings:
     sample_every: int = 1000
     samples: int = 64
     checkpoint_every: int = 1000
+    keep_checkpoints: int = 1  # also keep the K - 1 checkpoints before the latest, as state-STEP files
     log_every: int = 100
     # A moving average of G's weights, used for sampling and eval (Karras et al. 2018); None: off.
     ema: float | None = None
@@ -72,6 +73,7 @@ class TrainSettings:
             "sample_every",
             "samples",
             "checkpoint_every",
+            "keep_checkpoints",
             "log_every",
             "eval_n",
         )

@@ -376,6 +376,7 @@ class Trainer:
             {"generator": self.opt_g, "discriminator": self.opt_d},
             extra,
             state,
+            keep=self.s.keep_checkpoints,
         )
 
     def _modules(self) -> dict[str, nn.Module]:
@@ -385,6 +386,10 @@ class Trainer:
         return modules
 
     def _restore(self) -> None:
+        # A kill during an atomic write leaves its temporary file (".NAME.XXXX.tmp") behind.
+        for folder in (self.run_dir, self.run_dir / rundir.CHECKPOINT_DIR, self.run_dir / rundir.SAMPLES):
+            for stale in folder.glob(".*.tmp"):
+                stale.unlink()
         extra, state = checkpoint.load_checkpoint(
             self.run_dir / rundir.CHECKPOINT_DIR,
             self._modules(),
@@ -406,9 +411,7 @@ class Trainer:
         # Lines logged after the checkpoint are logged again as training repeats those steps.
         metrics = self.run_dir / rundir.METRICS
         if metrics.exists():
-            keep = [
-                ln for ln in metrics.read_text().splitlines() if ln and json.loads(ln)["step"] <= self.step
-            ]
+            keep = [ln for ln in metrics.read_text().splitlines() if _logged_step(ln) <= self.step]
             metrics.write_text("".join(ln + "\n" for ln in keep))
 
     @contextmanager
@@ -458,6 +461,14 @@ class Trainer:
         from ganzoo.plots import plot_losses
 
         plot_losses(self.run_dir / rundir.METRICS, self.run_dir / rundir.LOSSES)
+
+
+def _logged_step(line: str) -> float:
+    """The step of a metrics.jsonl line; a line cut short by a kill counts as after any step."""
+    try:
+        return float(json.loads(line)["step"])
+    except (ValueError, KeyError, TypeError):
+        return math.inf
 
 
 def new_seed() -> int:
