@@ -283,16 +283,26 @@ class Trainer:
         return TrainResult(self.run_dir, self.step, seconds, last)
 
     def _log(self) -> dict[str, float]:
-        values = dict(zip(STATS, (self.acc / max(self.acc_n, 1)).tolist(), strict=True))  # one host sync
+        # The figures and whether each network's weights are still finite, in one host sync.
+        weights_ok = [
+            torch.isfinite(torch.stack(torch._foreach_norm([p.detach() for p in net.parameters()]))).all()
+            for net in (self.G, self.D)
+        ]
+        figures = torch.cat([self.acc / max(self.acc_n, 1), torch.stack(weights_ok).float()]).tolist()
+        values = dict(zip(STATS, figures[: len(STATS)], strict=True))
         self.acc.zero_()
         self.acc_n = 0
         bad = [k for k in ("d_loss_real", "d_loss_fake", "g_loss") if not math.isfinite(values[k])]
-        if bad:
+        what = f"{bad[0]} became {values[bad[0]]}" if bad else ""
+        for name, ok in zip(("generator", "discriminator"), figures[len(STATS) :], strict=True):
+            if not what and not ok:
+                what = f"the {name}'s weights became NaN or infinite"
+        if what:
             self.progress.stop()
             ckpt = self.run_dir / rundir.CHECKPOINT_DIR
             have = (ckpt / checkpoint.CHECKPOINT_FILE).exists()
             raise TrainingError(
-                f"Training diverged by step {self.step}: {bad[0]} became {values[bad[0]]}; "
+                f"Training diverged by step {self.step}: {what}; "
                 + (
                     f"the last good checkpoint is kept in {ckpt}."
                     if have

@@ -131,6 +131,42 @@ def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path: P
     assert all(torch.isfinite(v).all() for k, v in ckpt.items() if v.is_floating_point())
 
 
+class PoisonedGradient(BCE):
+    """A finite G loss whose gradient is infinite from the 46th call: the weights break, not the loss."""
+
+    calls = 0
+
+    def g(self, logits: torch.Tensor) -> torch.Tensor:
+        PoisonedGradient.calls += 1
+        loss = super().g(logits)
+        if PoisonedGradient.calls > 45:
+            loss = loss + torch.sqrt(logits.mean() * 0)  # value 0, gradient inf
+        return loss
+
+
+class PoisonedPlugin:
+    @hookimpl
+    def register_losses(self, register: Any) -> None:
+        register("poisoned", PoisonedGradient)
+
+
+def test_weights_that_turn_nan_stop_the_run_even_while_the_losses_look_finite(
+    tmp_path: Path, mnist_dir: Path
+) -> None:
+    with registered(PoisonedPlugin()), pytest.raises(TrainingError) as err:
+        api.train(
+            "vanilla-mlp",
+            "mnist",
+            loss="poisoned",
+            out=tmp_path / "run",
+            data_dir=mnist_dir,
+            sets=["log_every=1"],
+            **SHORT,
+        )
+    assert "diverged by step 46: the generator's weights became NaN or infinite" in str(err.value)
+    assert "last good checkpoint is kept" in str(err.value)
+
+
 def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(tmp_path: Path, mnist_dir: Path) -> None:
     run = tmp_path / "run"
     proc = subprocess.Popen(
