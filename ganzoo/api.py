@@ -146,7 +146,10 @@ def train(
 
     torch.manual_seed(int(doc["seed"]))
     g, d = build.build_networks(classes, config, spec)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {run_dir} cannot be created: {exc.strerror or exc}.") from exc
     doc["run_dir"] = str(run_dir)
     trainer = Trainer(config, g, d, loss_obj, spec, real, device, run_dir, progress, doc, evaluator)
     doc["iterations"] = trainer.iterations

@@ -54,6 +54,10 @@ class GanzooGroup(click.Group):
         except KeyboardInterrupt:
             _err("interrupted.")
             ctx.exit(130)
+        except OSError as exc:  # a full disk, a read-only or missing folder: say which file, no traceback
+            where = f"{exc.filename}: " if exc.filename else ""
+            _err(f"cannot read or write {where}{exc.strerror or exc}; files already written are kept.")
+            ctx.exit(1)
 
 
 def _version_text() -> str:

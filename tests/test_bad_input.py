@@ -54,6 +54,11 @@ CASES = [
     (["train", "vanilla-mlp", "mnist", "--data-dir", "{tmp}/truncated"], 1, "is truncated"),
     (["train", "vanilla-mlp", "mnist", "--data-dir", "{tmp}/notidx"], 1, "is not a valid IDX file"),
     (["train", "vanilla-mlp", "mnist", "--data-dir", "{tmp}/empty"], 1, "ganzoo data fetch mnist"),
+    (
+        ["train", "vanilla-mlp", "mnist", "--data-dir", "{mnist}", "--out", "/proc/ganzoo-run"],
+        2,
+        "--out /proc/ganzoo-run cannot be created",
+    ),
     (["train", "--resume", "{tmp}/nowhere"], 1, "is not a run directory"),
     (["train", "--resume", "{tmp}/empty"], 1, "has no config.json"),
     (["generate", "{tmp}/nowhere"], 1, "does not exist"),

@@ -268,3 +268,35 @@ def test_a_sequence_run_draws_curves_and_generates_rows(tmp_path: Path) -> None:
     assert Image.open(tmp_path / "curves.png").format == "PNG"
     api.generate(run, n=2, seed=1, nice=True, nice_factor=3, out=tmp_path / "nice.safetensors")
     assert load_file(str(tmp_path / "nice.safetensors"))["samples"].shape == (2, 50)
+
+
+def test_a_full_disk_is_one_sentence_and_keeps_the_last_checkpoint(
+    tmp_path: Path, mnist_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ENOSPC while writing the second checkpoint: exit 1, no traceback, the first one whole."""
+    import errno
+
+    from click.testing import CliRunner
+
+    from ganzoo import checkpoint
+    from ganzoo.cli import cli
+
+    real, calls = checkpoint.save_file, [0]
+
+    def save_file(tensors: Any, filename: str, metadata: Any = None) -> None:
+        calls[0] += 1
+        if calls[0] == 2:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), filename)
+        real(tensors, filename, metadata=metadata)
+
+    monkeypatch.setattr(checkpoint, "save_file", save_file)
+    run = tmp_path / "run"
+    argv = ["train", "vanilla-mlp", "mnist", "--data-dir", str(mnist_dir), "--out", str(run), "--seed", "1"]
+    result = CliRunner().invoke(
+        cli, [*argv, "--iterations", "60", "--checkpoint-every", "20", "--device", "cpu"]
+    )
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert "No space left on device" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    state = checkpoint.read_metadata(run / "checkpoint" / "state.safetensors")
+    assert json.loads(state["state"])["step"] == 20
+    assert not list(run.rglob(".*.tmp"))
