@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from ganzoo.components import Dataset, DataSpec, Discriminator, Generator, Loss
 from ganzoo.errors import IncompatibleError, PluginError, UsageError
 from ganzoo.manager import PluginManager
@@ -35,6 +37,7 @@ def lookup(manager: PluginManager, kind: str, name: str) -> Any:
         )
     named: Any = cls
     named.registered_name = entry.name  # for messages that name the component as the user did
+    named.registered_by = f"{entry.plugin.dist} {entry.plugin.version}"
     return named
 
 
@@ -55,10 +58,14 @@ def _construct(kind: str, name: str, factory: Any, *args: Any, **kwargs: Any) ->
     except TypeError as exc:
         raise UsageError(f"The {kind} '{name}' does not accept these parameters: {exc}.") from exc
     except Exception as exc:  # a plugin's constructor can fail in any way
-        module = getattr(factory, "__module__", "?")
         raise PluginError(
-            f"Building the {kind} '{name}' ({module}) failed: {type(exc).__name__}: {exc}."
+            f"Building the {kind} '{name}' ({_origin(factory)}) failed: {type(exc).__name__}: {exc}."
         ) from exc
+
+
+def _origin(cls: Any) -> str:
+    """The distribution that registered ``cls`` ("ganzoo-extra 1.0"), else its module."""
+    return str(getattr(cls, "registered_by", None) or getattr(cls, "__module__", "?"))
 
 
 def build_dataset(classes: Classes, config: RunConfig, data_dir: Path | None) -> Dataset:
@@ -91,7 +98,40 @@ def build_networks(classes: Classes, config: RunConfig, spec: DataSpec) -> tuple
     classes.generator.check(spec)  # refuse a bad pair before spending time on either
     classes.discriminator.check(spec)
     g = build_generator(classes.generator, config, spec)
-    return g, build_discriminator(classes.discriminator, config, spec)
+    d = build_discriminator(classes.discriminator, config, spec)
+    probe(g, d, config, spec)
+    return g, d
+
+
+def probe(g: Generator, d: Discriminator, config: RunConfig, spec: DataSpec) -> None:
+    """Run both networks once on two samples, so a plugin's wrong shapes fail here, named, not mid-run.
+
+    In eval mode, on zeros, under no_grad: no random numbers drawn and no BatchNorm statistic moved,
+    so a seeded run trains exactly as it would without the probe.
+    """
+    want = (2, *spec.shape)
+    for kind, net, name in (("generator", g, config.generator), ("discriminator", d, config.discriminator)):
+        origin = _origin(type(net))
+        given = (2, config.train.latent_dim) if kind == "generator" else want
+        was = net.training
+        net.eval()
+        try:
+            with torch.no_grad():
+                out = net(torch.zeros(given))
+        except Exception as exc:
+            raise PluginError(
+                f"The {kind} '{name}' ({origin}) failed on a batch of shape {given}: "
+                f"{type(exc).__name__}: {exc}."
+            ) from exc
+        finally:
+            net.train(was)
+        ok = tuple(out.shape) == want if kind == "generator" else out.shape[:1] == (2,) and out.numel() == 2
+        if not ok:
+            expected = f"(N, {', '.join(map(str, spec.shape))})" if kind == "generator" else "(N,) logits"
+            raise PluginError(
+                f"The {kind} '{name}' ({origin}) returned a tensor of shape {tuple(out.shape)} for a batch "
+                f"of 2; it must return {expected}."
+            )
 
 
 def build_loss(classes: Classes, config: RunConfig) -> Loss:
