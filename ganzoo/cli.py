@@ -205,6 +205,11 @@ def _positive(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 @click.option("--label-smoothing", type=float, help="One-sided: real labels become 1 - X.")
 @click.option("--device", help="auto (default), cpu, cuda, cuda:N or mps.")
 @click.option("--seed", type=int, help="Makes a CPU run repeatable.")
+@click.option(
+    "--on-nan",
+    type=click.Choice(["stop", "skip"]),
+    help="A non-finite loss: stop the run (default), or skip that update (one host sync per update).",
+)
 @click.option("--ema", type=float, help="Keep a moving average of G's weights with this decay (e.g. 0.999).")
 @click.option(
     "--eval-every", type=int, callback=_positive, help="Run `ganzoo eval` every N iterations and at the end."

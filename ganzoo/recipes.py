@@ -56,6 +56,7 @@ class TrainSettings:
     sample_every: int = 1000
     samples: int = 64
     checkpoint_every: int = 1000
+    on_nan: str = "stop"  # stop: end the run at the logged step that shows it; skip: skip that update
     keep_checkpoints: int = 1  # also keep the K - 1 checkpoints before the latest, as state-STEP files
     log_every: int = 100
     # A moving average of G's weights, used for sampling and eval (Karras et al. 2018); None: off.
@@ -95,6 +96,7 @@ class TrainSettings:
             isinstance(self.eval_every, int) and not isinstance(self.eval_every, bool) and self.eval_every > 0
         ):
             raise UsageError(f"--eval-every must be a positive whole number, got {self.eval_every!r}.")
+        _choice("on_nan", self.on_nan, ("stop", "skip"))
         _choice("prior", self.prior, PRIORS)
         _choice("optimizer_g", self.optimizer_g, OPTIMIZERS)
         _choice("optimizer_d", self.optimizer_d, OPTIMIZERS)

@@ -28,6 +28,9 @@ from ganzoo.sampling import noise, rescale, save_grid
 if TYPE_CHECKING:
     from ganzoo.evaluate import Evaluator
 
+# --on-nan skip gives up after this many iterations in a row without a finite loss.
+SKIP_LIMIT = 20
+
 # Order of the figures accumulated on the device between two logged steps.
 STATS = ("d_loss_real", "d_loss_fake", "g_loss", "d_real", "d_fake", "d_acc_real", "d_acc_fake")
 
@@ -165,6 +168,9 @@ class Trainer:
             self.G_ema = copy.deepcopy(self.G).requires_grad_(False)
         self.evaluator = evaluator
         self.last_eval: dict[str, Any] | None = None
+        self.skipped = 0  # updates skipped for a non-finite loss (--on-nan skip)
+        self._skipped_now = False
+        self._skip_run = 0
 
     # -- one iteration -----------------------------------------------------------------------
     def _z(self, n: int) -> torch.Tensor:
@@ -186,14 +192,12 @@ class Trainer:
                 opt_d.zero_grad(set_to_none=True)
                 real_logits = D(real)
                 l_real = loss.d_real(real_logits)
-                l_real.backward()
-                opt_d.step()
+                self._update(opt_d, l_real)
                 opt_d.zero_grad(set_to_none=True)
                 fake_logits = D(fake_d)
                 l_fake = loss.d_fake(fake_logits)
                 penalty = loss.penalty(D, real, fake_d)  # needs both halves: taken with the second update
-                (l_fake if penalty is None else l_fake + penalty).backward()
-                opt_d.step()
+                self._update(opt_d, l_fake if penalty is None else l_fake + penalty)
             else:
                 opt_d.zero_grad(set_to_none=True)
                 if s.d_update in ("concat", "mixed"):  # one forward over [real; fake] (sources 000, 003)
@@ -208,8 +212,7 @@ class Trainer:
                 penalty = loss.penalty(D, real, fake_d)
                 if penalty is not None:
                     total = total + penalty
-                total.backward()
-                opt_d.step()
+                self._update(opt_d, total)
         if not reuse:
             fake = self.G(self._z(s.batch_size))
         for p in self.d_params:  # no weight gradients for D during G's step
@@ -217,12 +220,19 @@ class Trainer:
         g_logits = D(fake)
         l_g = loss.g(g_logits)
         self.opt_g.zero_grad(set_to_none=True)
-        l_g.backward()
-        self.opt_g.step()
+        self._update(self.opt_g, l_g)
         for p in self.d_params:
             p.requires_grad_(True)
         if self.G_ema is not None and s.ema is not None:
             update_ema(self.G_ema, self.G, s.ema, self.step + 1)
+        if self._skipped_now:  # --on-nan skip: this iteration's figures would be NaN
+            self._skip_run += 1
+            self._skipped_now = False
+            if self._skip_run >= SKIP_LIMIT:
+                why = f"{SKIP_LIMIT} iterations in a row had a non-finite loss (--on-nan skip)"
+                self._diverged(why, self.step + 1)  # the iteration in progress
+            return
+        self._skip_run = 0
         with torch.no_grad():
             rl, fl = real_logits.detach(), fake_logits.detach()
             self.acc += torch.stack(
@@ -237,6 +247,20 @@ class Trainer:
                 ]
             )
         self.acc_n += 1
+
+    def _update(self, opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+        """Backward and step; with ``--on-nan skip`` a non-finite loss skips the step instead.
+
+        Skipping costs one host sync per update, so it is not the default: ``stop`` finds a NaN
+        at the next logged step without slowing any step down.
+        """
+        if self.s.on_nan == "skip" and not bool(torch.isfinite(loss.detach())):
+            opt.zero_grad(set_to_none=True)
+            self.skipped += 1
+            self._skipped_now = True
+            return
+        loss.backward()
+        opt.step()
 
     @property
     def sampler(self) -> Generator:
@@ -298,23 +322,14 @@ class Trainer:
             if not what and not ok:
                 what = f"the {name}'s weights became NaN or infinite"
         if what:
-            self.progress.stop()
-            ckpt = self.run_dir / rundir.CHECKPOINT_DIR
-            have = (ckpt / checkpoint.CHECKPOINT_FILE).exists()
-            raise TrainingError(
-                f"Training diverged by step {self.step}: {what}; "
-                + (
-                    f"the last good checkpoint is kept in {ckpt}."
-                    if have
-                    else "no checkpoint had been written yet."
-                )
-            )
+            self._diverged(what, self.step)
         values["d_loss"] = 0.5 * (values["d_loss_real"] + values["d_loss_fake"])
         # Source 002's confusion-matrix view: how often D calls real real and fake fake, and both.
         values["d_acc"] = 0.5 * (values["d_acc_real"] + values["d_acc_fake"])
         record = {
             "step": self.step,
             **{k: round(v, 6) for k, v in values.items()},
+            **({"skipped": self.skipped} if self.s.on_nan == "skip" else {}),
             "time": round(time.perf_counter() - self.t0, 3),
         }
         with open(self.run_dir / rundir.METRICS, "a", encoding="utf-8") as f:
@@ -337,6 +352,19 @@ class Trainer:
         with open(self.run_dir / rundir.METRICS, "a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
         self.progress.note(f"step {self.step}: " + self.evaluator.headline(figures))
+
+    def _diverged(self, what: str, step: int) -> None:
+        self.progress.stop()
+        ckpt = self.run_dir / rundir.CHECKPOINT_DIR
+        have = (ckpt / checkpoint.CHECKPOINT_FILE).exists()
+        raise TrainingError(
+            f"Training diverged by step {step}: {what}; "
+            + (
+                f"the last good checkpoint is kept in {ckpt}."
+                if have
+                else "no checkpoint had been written yet."
+            )
+        )
 
     @torch.inference_mode()
     def sample(self, z: torch.Tensor) -> torch.Tensor:
@@ -376,6 +404,7 @@ class Trainer:
         state = {
             "step": self.step,
             "acc_n": self.acc_n,
+            "skipped": self.skipped,
             "seconds": time.perf_counter() - self.t0,
             "iterations": self.iterations,
             "batches": batch_state,
@@ -412,6 +441,7 @@ class Trainer:
         self.fixed_z = extra["fixed_z"].to(self.device)
         self.acc = extra["acc"].to(self.device)
         self.acc_n = int(state["acc_n"])
+        self.skipped = int(state.get("skipped", 0))
         self.step = int(state["step"])
         self.batches.restore(
             {k.removeprefix("batches."): v for k, v in extra.items() if k.startswith("batches.")},

@@ -107,6 +107,7 @@ CASES = [
     (["eval", "{picrun}", "--inception-weights", "{tmp}/none.pth"], 1, "none.pth do not exist"),
     (["train", "vanilla-mlp", "mnist", "--ema", "1.5"], 2, "--ema must be a decay between 0 and 1"),
     (["train", "vanilla-mlp", "mnist", "--keep-checkpoints", "0"], 2, "must be positive, got 0"),
+    (["train", "vanilla-mlp", "mnist", "--on-nan", "ignore"], 2, "'ignore' is not one of 'stop', 'skip'"),
     (["train", "vanilla-mlp", "mnist", "--eval-every", "0"], 2, "must be positive, got 0"),
     (
         ["train", "vanilla-mlp", "image-folder", "--data-dir", "{tmp}/pictures", "--eval-every", "5"],

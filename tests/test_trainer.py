@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -165,6 +166,56 @@ def test_weights_that_turn_nan_stop_the_run_even_while_the_losses_look_finite(
         )
     assert "diverged by step 46: the generator's weights became NaN or infinite" in str(err.value)
     assert "last good checkpoint is kept" in str(err.value)
+
+
+class HiccupLoss(BCE):
+    """A BCE whose G loss is NaN on calls 46 to ``last`` only."""
+
+    calls = 0
+    last = 50
+
+    def g(self, logits: torch.Tensor) -> torch.Tensor:
+        HiccupLoss.calls += 1
+        loss = super().g(logits)
+        return loss * float("nan") if 45 < HiccupLoss.calls <= HiccupLoss.last else loss
+
+
+class HiccupPlugin:
+    @hookimpl
+    def register_losses(self, register: Any) -> None:
+        register("hiccup", HiccupLoss)
+
+
+@pytest.mark.parametrize("last", [50, 10**9])
+def test_on_nan_skip_skips_bad_updates_and_gives_up_after_twenty_in_a_row(
+    tmp_path: Path, mnist_dir: Path, last: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(HiccupLoss, "calls", 0)
+    monkeypatch.setattr(HiccupLoss, "last", last)
+    run = tmp_path / "run"
+
+    def train() -> None:
+        with registered(HiccupPlugin()):
+            api.train(
+                "vanilla-mlp",
+                "mnist",
+                loss="hiccup",
+                out=run,
+                data_dir=mnist_dir,
+                sets=["log_every=10", "on_nan=skip"],
+                **{**SHORT, "iterations": 80},
+            )
+
+    if last == 50:  # five NaN G losses: five skipped G updates, then training goes on
+        train()
+        rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+        assert rows[-1]["step"] == 80 and rows[-1]["skipped"] == 5
+        assert all(math.isfinite(r["g_loss"]) for r in rows)
+        weights = load_file(str(run / "generator.safetensors"))
+        assert all(torch.isfinite(v).all() for v in weights.values())
+    else:
+        with pytest.raises(TrainingError, match="diverged by step 65: 20 iterations in a row"):
+            train()
 
 
 def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(tmp_path: Path, mnist_dir: Path) -> None:
