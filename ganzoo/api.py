@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import time
 from dataclasses import dataclass, field
@@ -105,10 +106,27 @@ def train(
             sets=sets,
         )
         run_dir = Path(out) if out is not None else rundir.default_run_dir(Path(runs_root), arch, dataset)
-        rundir.check_new_run_dir(run_dir, force)
+        if int(os.environ.get("RANK", "0")) == 0:  # under torchrun the other ranks write nothing
+            rundir.check_new_run_dir(run_dir, force)
         doc = {}
 
     device = resolve_device(config.train.device)
+    from ganzoo import distributed
+
+    group = distributed.setup(device)
+    if group is not None:
+        if config.train.on_nan == "skip":
+            raise UsageError("--on-nan skip is not supported under torchrun; use the default, stop.")
+        progress = progress if group.main else PlainProgress(quiet=True)
+        if not doc:  # one run directory and one seed for all ranks: rank 0's
+            shared: list[Any] = [
+                str(run_dir),
+                config.train.seed if config.train.seed is not None else new_seed(),
+            ]
+            import torch.distributed as dist
+
+            dist.broadcast_object_list(shared, src=0)
+            run_dir, config.train.seed = Path(shared[0]), int(shared[1])
     classes = build.classes_for(manager, config)
     ds = build.build_dataset(classes, config, data_dir)
     spec = ds.spec()
@@ -117,7 +135,9 @@ def train(
     loss_obj = build.build_loss(classes, config)
     real = ds.load("train")  # fetches on first use; fails before any file is written
     evaluator = None
-    if config.train.eval_every is not None:  # no extractor for the data: say so before training
+    if config.train.eval_every is not None and (
+        group is None or group.main
+    ):  # no extractor for the data: say so before training
         from ganzoo.evaluate import Evaluator
 
         evaluator = Evaluator(ds, config.dataset, device, config.train.eval_n)
@@ -133,6 +153,7 @@ def train(
             "run": config.to_json(),
             "seed": seed,
             "device": str(device),
+            "world_size": group.world if group is not None else 1,
             "data": spec.to_json(),
             "data_size": int(n_real),
             "data_dir": str(Path(data_dir).resolve()) if data_dir is not None else None,
@@ -147,13 +168,18 @@ def train(
     torch.manual_seed(int(doc["seed"]))
     g, d = build.build_networks(classes, config, spec)
     try:
-        run_dir.mkdir(parents=True, exist_ok=True)
+        if group is None or group.main:
+            run_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"--out {run_dir} cannot be created: {exc.strerror or exc}.") from exc
     doc["run_dir"] = str(run_dir)
-    trainer = Trainer(config, g, d, loss_obj, spec, real, device, run_dir, progress, doc, evaluator)
+    trainer = Trainer(config, g, d, loss_obj, spec, real, device, run_dir, progress, doc, evaluator, group)
     doc["iterations"] = trainer.iterations
-    return trainer.run(resume=resume is not None)
+    try:
+        return trainer.run(resume=resume is not None)
+    finally:
+        if group is not None:
+            distributed.finish()
 
 
 @dataclass

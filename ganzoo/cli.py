@@ -6,6 +6,7 @@ Importing this module never imports torch: ``--help``, ``--version`` and ``list`
 from __future__ import annotations
 
 import json
+import os
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -275,6 +276,8 @@ def train_cmd(
         progress=make_progress(quiet),
         **options,
     )
+    if os.environ.get("RANK", "0") != "0":  # under torchrun, rank 0 speaks for all
+        return
     click.echo(
         f"trained {result.steps} iterations in {result.seconds:.1f} s; run directory: {result.run_dir}"
     )

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from ganzoo import checkpoint, rundir
+from ganzoo import checkpoint, distributed, rundir
 from ganzoo.batches import StreamBatches, TensorBatches
 from ganzoo.components import DataSpec, Discriminator, Generator, Loss
 from ganzoo.errors import GanzooError, TrainingError, UsageError
@@ -121,14 +121,18 @@ class Trainer:
         progress: Progress,
         doc: dict[str, Any],
         evaluator: Evaluator | None = None,
+        group: distributed.Group | None = None,
     ) -> None:
         self.config, self.s = config, config.train
         self.G, self.D, self.loss = generator.to(device), discriminator.to(device), loss
         self.device, self.run_dir, self.progress, self.doc = device, Path(run_dir), progress, doc
         self.spec = spec
         self.out_range = type(generator).output_range()
+        self.group = group
+        self.main = group is None or group.main  # only rank 0 writes the run directory
         self.rng = torch.Generator(device=device)
-        self.rng.manual_seed(int(doc["seed"]))
+        # Under torchrun each rank draws its own batches and noise; the fixed sample noise is shared.
+        self.rng.manual_seed(int(doc["seed"]) + (1_000_003 * group.rank if group else 0))
         self.batches: TensorBatches | StreamBatches
         if isinstance(real, torch.Tensor):
             if real.ndim < 2 or tuple(real.shape[1:]) != self.spec.shape:
@@ -164,6 +168,9 @@ class Trainer:
         self._stop_signal: int | None = None
         # The averaged generator samples and is evaluated; G itself keeps training.
         self.G_ema: Generator | None = None
+        if group is not None:
+            distributed.broadcast_module(self.G)
+            distributed.broadcast_module(self.D)
         if s.ema is not None:
             self.G_ema = copy.deepcopy(self.G).requires_grad_(False)
         self.evaluator = evaluator
@@ -260,6 +267,10 @@ class Trainer:
             self._skipped_now = True
             return
         loss.backward()
+        if self.group is not None:
+            distributed.average_gradients(
+                [p for g in opt.param_groups for p in g["params"]], self.group.world
+            )
         opt.step()
 
     @property
@@ -270,10 +281,11 @@ class Trainer:
     # -- the loop ----------------------------------------------------------------------------
     def run(self, resume: bool = False) -> TrainResult:
         s = self.s
-        (self.run_dir / rundir.SAMPLES).mkdir(parents=True, exist_ok=True)
+        if self.main:
+            (self.run_dir / rundir.SAMPLES).mkdir(parents=True, exist_ok=True)
         if resume:
             self._restore()
-        else:
+        elif self.main:
             rundir.write_json(self.run_dir / rundir.CONFIG, self.doc)
             (self.run_dir / rundir.METRICS).write_text("")
         t0 = time.perf_counter() - float(self.doc.get("seconds", 0.0))
@@ -291,13 +303,16 @@ class Trainer:
                     self.progress.advance(step)
                 if step % s.log_every == 0 or step == self.iterations:
                     last = self._log()
-                if step % s.sample_every == 0 or step == self.iterations:
+                if self.main and (step % s.sample_every == 0 or step == self.iterations):
                     self.save_samples(self.run_dir / rundir.SAMPLES / f"step-{step:07d}.png")
-                if s.eval_every is not None and (step % s.eval_every == 0 or step == self.iterations):
+                if self.evaluator and s.eval_every and (step % s.eval_every == 0 or step == self.iterations):
                     self._evaluate()
                 if step % s.checkpoint_every == 0 and step != self.iterations:
                     self.save_checkpoint()
-                if self._stop_signal is not None:
+                stop = self._stop_signal is not None
+                if self.group is not None:  # every rank stops at the same step, or the others hang
+                    stop = distributed.any_rank(stop, self.device)
+                if stop:
                     self._interrupt()
         self.progress.stop()
         seconds = time.perf_counter() - t0
@@ -318,6 +333,10 @@ class Trainer:
         self.acc_n = 0
         bad = [k for k in ("d_loss_real", "d_loss_fake", "g_loss") if not math.isfinite(values[k])]
         what = f"{bad[0]} became {values[bad[0]]}" if bad else ""
+        if self.group is not None and distributed.any_rank(
+            bool(what) or not all(figures[len(STATS) :]), self.device
+        ):
+            what = what or "another rank's loss or weights became NaN or infinite"
         for name, ok in zip(("generator", "discriminator"), figures[len(STATS) :], strict=True):
             if not what and not ok:
                 what = f"the {name}'s weights became NaN or infinite"
@@ -332,8 +351,9 @@ class Trainer:
             **({"skipped": self.skipped} if self.s.on_nan == "skip" else {}),
             "time": round(time.perf_counter() - self.t0, 3),
         }
-        with open(self.run_dir / rundir.METRICS, "a", encoding="utf-8") as f:
-            f.write(json.dumps(record) + "\n")
+        if self.main:
+            with open(self.run_dir / rundir.METRICS, "a", encoding="utf-8") as f:
+                f.write(json.dumps(record) + "\n")
         self.progress.metrics(self.step, values)
         return values
 
@@ -391,6 +411,8 @@ class Trainer:
 
     # -- checkpoints and resume ----------------------------------------------------------------
     def save_checkpoint(self) -> None:
+        if not self.main:
+            return
         extra = {
             "rng_cpu": torch.get_rng_state(),
             "rng_data": self.rng.get_state(),
@@ -427,7 +449,7 @@ class Trainer:
     def _restore(self) -> None:
         # A kill during an atomic write leaves its temporary file (".NAME.XXXX.tmp") behind.
         for folder in (self.run_dir, self.run_dir / rundir.CHECKPOINT_DIR, self.run_dir / rundir.SAMPLES):
-            for stale in folder.glob(".*.tmp"):
+            for stale in folder.glob(".*.tmp") if self.main else ():
                 stale.unlink()
         extra, state = checkpoint.load_checkpoint(
             self.run_dir / rundir.CHECKPOINT_DIR,
@@ -449,8 +471,10 @@ class Trainer:
         )
         self.doc["seconds"] = float(state["seconds"])
         # Lines logged after the checkpoint are logged again as training repeats those steps.
+        if self.group is not None and not self.main:  # rank 0's stream was saved; the others fork theirs
+            self.rng.manual_seed(int(self.doc["seed"]) + 1_000_003 * self.group.rank + self.step)
         metrics = self.run_dir / rundir.METRICS
-        if metrics.exists():
+        if self.main and metrics.exists():
             keep = [ln for ln in metrics.read_text().splitlines() if _logged_step(ln) <= self.step]
             metrics.write_text("".join(ln + "\n" for ln in keep))
 
@@ -485,6 +509,8 @@ class Trainer:
         )
 
     def _finish(self, last: dict[str, float], seconds: float) -> None:
+        if not self.main:
+            return
         doc = self.doc
         doc["result"] = {
             "steps": self.step,
