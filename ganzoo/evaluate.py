@@ -86,7 +86,12 @@ def inception_extractor(path: Path, device: torch.device) -> Extractor:
     if not path.is_file():
         raise MetricsError(f"The Inception-v3 weights {path} do not exist.")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        if path.suffix == ".safetensors":  # a converted copy: no unpickling at all
+            from safetensors.torch import load_file
+
+            state = load_file(str(path))
+        else:  # torchvision ships a .pth; weights_only restricts the unpickler to tensors
+            state = torch.load(path, map_location="cpu", weights_only=True)
         model = inception_v3(weights=None, aux_logits=True, init_weights=False, transform_input=True)
         model.load_state_dict(state)
     except Exception as exc:  # a truncated download, another network's weights, not a torch file

@@ -6,7 +6,9 @@ import copy
 import json
 import math
 import os
+import random
 import signal
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -430,6 +432,7 @@ class Trainer:
             "seconds": time.perf_counter() - self.t0,
             "iterations": self.iterations,
             "batches": batch_state,
+            **_host_rng_state(extra),
         }
         checkpoint.save_checkpoint(
             self.run_dir / rundir.CHECKPOINT_DIR,
@@ -457,6 +460,7 @@ class Trainer:
             {"generator": self.opt_g, "discriminator": self.opt_d},
         )
         torch.set_rng_state(extra["rng_cpu"])
+        _set_host_rng_state(state, extra)
         self.rng.set_state(extra["rng_data"].to(self.rng.get_state().device))
         if "rng_cuda" in extra and self.device.type == "cuda":
             torch.cuda.set_rng_state(extra["rng_cuda"], self.device)
@@ -527,6 +531,34 @@ class Trainer:
         from ganzoo.plots import plot_losses
 
         plot_losses(self.run_dir / rundir.METRICS, self.run_dir / rundir.LOSSES)
+
+
+def _host_rng_state(extra: dict[str, torch.Tensor]) -> dict[str, Any]:
+    """Python's and (when loaded) numpy's global RNG states, for plugins that draw from them.
+
+    ganzoo itself draws only from torch; a plugin's augmentation or loss may not, and a resumed
+    run must replay its draws too. Python's state goes into the JSON, numpy's key into a tensor.
+    """
+    version, internal, gauss = random.getstate()
+    out: dict[str, Any] = {"rng_python": [version, list(internal), gauss]}
+    np = sys.modules.get("numpy")  # not imported for this: if no one loaded numpy, no one drew from it
+    if np is not None:
+        kind, key, pos, has_gauss, cached = np.random.get_state()
+        extra["rng_numpy"] = torch.tensor(key.astype("int64"))
+        out["rng_numpy"] = [kind, int(pos), int(has_gauss), float(cached)]
+    return out
+
+
+def _set_host_rng_state(state: dict[str, Any], extra: dict[str, torch.Tensor]) -> None:
+    if "rng_python" in state:
+        version, internal, gauss = state["rng_python"]
+        random.setstate((version, tuple(internal), gauss))
+    if "rng_numpy" in state and "rng_numpy" in extra:
+        import numpy as np
+
+        kind, pos, has_gauss, cached = state["rng_numpy"]
+        key = np.array(extra["rng_numpy"].tolist(), dtype=np.uint32)
+        np.random.set_state((kind, key, pos, has_gauss, cached))
 
 
 def _logged_step(line: str) -> float:

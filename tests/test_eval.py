@@ -228,3 +228,17 @@ def test_a_corrupt_classifier_file_is_refused_with_one_sentence(
     result = CliRunner().invoke(cli, ["eval", str(short_run), "-n", "10"])
     assert result.exit_code == 1 and "Traceback" not in result.stderr
     assert "classifier" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_inception_weights_may_be_a_safetensors_copy(tmp_path: Path) -> None:
+    from safetensors.torch import save_file
+    from torchvision.models import inception_v3
+
+    torch.manual_seed(0)
+    state = inception_v3(weights=None, aux_logits=True, init_weights=True).state_dict()
+    path = tmp_path / "inception.safetensors"
+    save_file({k: v.contiguous() for k, v in state.items()}, str(path))
+    extractor = evaluate.inception_extractor(path, torch.device("cpu"))
+    features, logits = extractor.forward(torch.rand(1, 1, 28, 28))
+    assert features.shape == (1, 2048) and logits.shape == (1, 1000)
+    assert extractor.sha256 == sha256_file(path)

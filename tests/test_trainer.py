@@ -218,6 +218,40 @@ def test_on_nan_skip_skips_bad_updates_and_gives_up_after_twenty_in_a_row(
             train()
 
 
+class HostRandomLoss(BCE):
+    """A BCE whose G loss draws from Python's and numpy's global RNGs, as a plugin's might."""
+
+    def g(self, logits: torch.Tensor) -> torch.Tensor:
+        import random
+
+        import numpy as np
+
+        return super().g(logits) * (1 + 0.1 * random.random() + 0.1 * float(np.random.rand()))
+
+
+class HostRandomPlugin:
+    @hookimpl
+    def register_losses(self, register: Any) -> None:
+        register("host-random", HostRandomLoss)
+
+
+def test_resume_replays_python_and_numpy_draws_of_plugins(tmp_path: Path, mnist_dir: Path) -> None:
+    import random
+
+    import numpy as np
+
+    with registered(HostRandomPlugin()):
+        for name, iterations in (("straight", 90), ("split", 40)):
+            random.seed(11)
+            np.random.seed(11)
+            train(tmp_path / name, mnist_dir, iterations=iterations, loss="host-random")
+        random.seed(99)  # the resumed process starts from other states; the checkpoint restores them
+        np.random.seed(99)
+        api.train(resume=tmp_path / "split", iterations=90)
+    a, b = (load_file(str(tmp_path / r / "generator.safetensors")) for r in ("straight", "split"))
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
 def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(tmp_path: Path, mnist_dir: Path) -> None:
     run = tmp_path / "run"
     proc = subprocess.Popen(
