@@ -142,6 +142,10 @@ WRONG_SHAPES = """
         def forward(self, z):
             return super().forward(z).flatten(1)  # (N, 784), not (N, 1, 28, 28)
 
+    class Crash(Generator):
+        def __init__(self, *args, **kwargs):
+            raise ValueError("this generator needs a GPU it cannot find")
+
     class Boom(Discriminator):
         def forward(self, x):
             raise RuntimeError("mat1 and mat2 shapes cannot be multiplied")
@@ -149,6 +153,7 @@ WRONG_SHAPES = """
     @hookimpl
     def register_generators(register):
         register("flat", Flat)
+        register("crash", Crash)
 
     @hookimpl
     def register_discriminators(register):
@@ -174,5 +179,13 @@ def test_a_plugin_network_with_wrong_shapes_is_named_before_training(site: Path,
     assert "The discriminator 'boom' (zz-shapes 1.0) failed on a batch of shape (2, 1, 28, 28)" in str(
         err.value
     )
-    assert not (site / "run").exists() and not (site / "r2").exists()  # nothing written
+    with pytest.raises(PluginError) as err:
+        api.train(
+            "vanilla-mlp", "mnist", generator="crash", data_dir=mnist_dir, out=site / "r3", iterations=2
+        )
+    assert (
+        "Building the generator 'crash' (zz-shapes 1.0) failed: ValueError: this generator needs a GPU"
+        in str(err.value)
+    )
+    assert not any((site / r).exists() for r in ("run", "r2", "r3"))  # nothing written
     api.train("vanilla-mlp", "mnist", data_dir=mnist_dir, out=site / "ok", iterations=2, device="cpu")

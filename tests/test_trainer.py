@@ -252,7 +252,10 @@ def test_resume_replays_python_and_numpy_draws_of_plugins(tmp_path: Path, mnist_
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(tmp_path: Path, mnist_dir: Path) -> None:
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(
+    tmp_path: Path, mnist_dir: Path, signum: int, status: int
+) -> None:
     run = tmp_path / "run"
     proc = subprocess.Popen(
         [
@@ -284,9 +287,9 @@ def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(tmp_path: Path, mnist_
     while not (run / "metrics.jsonl").exists() or not (run / "metrics.jsonl").read_text():
         assert time.time() < deadline and proc.poll() is None, proc.communicate()
         time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    assert proc.returncode == status, err
     assert f"Resume with: ganzoo train --resume {run}" in " ".join(err.split())
     assert "Traceback" not in err
     assert (run / "checkpoint" / "state.safetensors").is_file()
