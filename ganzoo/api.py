@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ganzoo.errors import RunDirError, UsageError
+from ganzoo.errors import GanzooError, RunDirError, UsageError
 from ganzoo.manager import PluginManager, get_manager
 from ganzoo.progress import PlainProgress, Progress
 from ganzoo.recipes import RunConfig, resolve
@@ -175,11 +175,17 @@ def train(
     doc["run_dir"] = str(run_dir)
     trainer = Trainer(config, g, d, loss_obj, spec, real, device, run_dir, progress, doc, evaluator, group)
     doc["iterations"] = trainer.iterations
-    try:
+    if group is None:
         return trainer.run(resume=resume is not None)
-    finally:
-        if group is not None:
-            distributed.finish()
+    try:
+        result = trainer.run(resume=resume is not None)
+    except GanzooError:  # raised on every rank at the same step (the ranks agree on stops)
+        distributed.finish()
+        raise
+    # Any other error leaves the group alone: the other ranks may be waiting in a collective,
+    # and torchrun stops them when this process exits.
+    distributed.finish()
+    return result
 
 
 @dataclass

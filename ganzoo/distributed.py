@@ -70,5 +70,7 @@ def broadcast_module(module: torch.nn.Module) -> None:
 
 
 def finish() -> None:
+    """Leave the group together: a rank that destroys it while another still uses it aborts gloo."""
     if dist.is_available() and dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
