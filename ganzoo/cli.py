@@ -329,6 +329,28 @@ def generate_cmd(
     click.echo(f"wrote {n} samples to {path}")
 
 
+# -- new-plugin ----------------------------------------------------------------------------------
+
+
+@cli.command("new-plugin")
+@click.argument("name")
+@click.option(
+    "--dir",
+    "parent",
+    type=click.Path(path_type=Path),
+    default=Path("."),
+    help="Where to create it (default .).",
+)
+def new_plugin_cmd(name: str, parent: Path) -> None:
+    """Write a pip-installable plugin package NAME (an example architecture, a test, a README)."""
+    from ganzoo.template import names, new_plugin
+
+    root = new_plugin(name, parent)
+    component = names(name)[2]
+    click.echo(f"wrote {root}")
+    click.echo(f"next: cd {root} && pip install -e '.[test]' && pytest && ganzoo train {component} mnist")
+
+
 # -- eval ----------------------------------------------------------------------------------------
 
 
