@@ -69,8 +69,34 @@ def _version_text() -> str:
     return f"ganzoo {__version__} (torch {torch_version}, python {sys.version.split()[0]})"
 
 
+def _disable_plugins(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> None:
+    """``-p no:NAME`` (pytest's spelling) adds NAME to GANZOO_DISABLE_PLUGINS for this command."""
+    from ganzoo.manager import ENV_BLOCK
+
+    names: list[str] = []
+    for value in values:
+        if not value.startswith("no:") or not value[3:]:
+            raise click.BadParameter(f"expected no:NAME (a plugin or distribution), got {value!r}.")
+        names.append(value[3:])
+    if names:
+        from ganzoo import manager
+
+        current = os.environ.get(ENV_BLOCK, "")
+        os.environ[ENV_BLOCK] = ",".join(filter(None, [current, *names]))
+        manager._MANAGER = None  # built again, without them
+
+
 @click.group(cls=GanzooGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", message=_version_text())
+@click.option(
+    "-p",
+    "disable",
+    multiple=True,
+    metavar="no:NAME",
+    expose_value=False,
+    callback=_disable_plugins,
+    help="Disable a plugin (or distribution) for this command; repeatable.",
+)
 def cli() -> None:
     """ganzoo: a plugin-based GAN zoo. Train, sample and list GANs by name.
 

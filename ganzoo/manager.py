@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -21,6 +22,7 @@ HOOKS = {f"register_{'losses' if k == 'loss' else k + 's'}": k for k in KINDS}
 ENV_ALLOW = "GANZOO_PLUGINS"  # comma-separated third-party plugins to load; set but empty: none
 ENV_BLOCK = "GANZOO_DISABLE_PLUGINS"  # comma-separated plugins never to load
 ENV_STRICT = "GANZOO_STRICT_PLUGINS"  # "1": re-raise plugin errors, for plugin authors
+ENV_TRACE = "GANZOO_TRACE_PLUGINS"  # "1": say on stderr which plugin answered which hook, with what
 
 
 @dataclass
@@ -49,6 +51,7 @@ class PluginManager:
         self.registry = Registry()
         self.plugins: list[PluginStatus] = []
         self.strict = os.environ.get(ENV_STRICT, "") not in ("", "0")
+        self.trace = os.environ.get(ENV_TRACE, "") not in ("", "0")
 
     # -- loading ---------------------------------------------------------------------------
     def load_entrypoints(self) -> None:
@@ -91,7 +94,15 @@ class PluginManager:
             for hook_name, kind in HOOKS.items():
                 for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
                     if impl.plugin is plugin:
+                        before = len(entries)
                         impl.function(**{a: self._collector(kind, info, entries) for a in impl.argnames})
+                        if self.trace:
+                            answered = ", ".join(e.name for e in entries[before:]) or "nothing"
+                            print(
+                                f"ganzoo: {hook_name} answered by {info.name} ({info.dist} {info.version}): "
+                                f"{answered}",
+                                file=sys.stderr,
+                            )
             for entry in entries:
                 self.registry.add(entry)
         except Exception as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 import textwrap
 from pathlib import Path
@@ -189,3 +190,39 @@ def test_a_plugin_network_with_wrong_shapes_is_named_before_training(site: Path,
     )
     assert not any((site / r).exists() for r in ("run", "r2", "r3"))  # nothing written
     api.train("vanilla-mlp", "mnist", data_dir=mnist_dir, out=site / "ok", iterations=2, device="cpu")
+
+
+def test_an_entry_point_naming_a_missing_module_fails_that_plugin_only(site: Path) -> None:
+    info = site / "zz_ghost-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: zz-ghost\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[ganzoo]\nghost = zz_ghost_was_never_installed\n")
+    status, reason = statuses()["zz-ghost"]
+    assert status == "failed" and "No module named 'zz_ghost_was_never_installed'" in reason
+    assert "bce" in get_manager().registry.names("loss")
+
+
+def test_trace_says_which_plugin_answered_which_hook(
+    site: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_dist(site, "zz-good", "zz_good", GOOD)
+    monkeypatch.setenv("GANZOO_TRACE_PLUGINS", "1")
+    get_manager(reload=True)
+    err = capsys.readouterr().err
+    assert "ganzoo: register_losses answered by zz-good (zz-good 1.0): fancy-loss" in err
+    assert "register_generators answered by architectures (ganzoo " in err
+
+
+def test_dash_p_no_name_disables_a_plugin_for_one_command(site: Path) -> None:
+    from click.testing import CliRunner
+
+    from ganzoo.cli import cli
+
+    make_dist(site, "zz-good", "zz_good", GOOD)
+    get_manager(reload=True)
+    listed = CliRunner().invoke(cli, ["-p", "no:zz-good", "plugins", "--json"])
+    assert listed.exit_code == 0, listed.stderr
+    rows = {r["dist"]: r for r in json.loads(listed.stdout)}
+    assert rows["zz-good"]["status"] == "blocked"
+    bad = CliRunner().invoke(cli, ["-p", "zz-good", "list"])
+    assert bad.exit_code == 2 and "expected no:NAME" in bad.stderr
