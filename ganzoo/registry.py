@@ -77,7 +77,11 @@ class Registry:
             raise ValueError(
                 f"component name {entry.name!r} is not kebab-case (lower-case words joined by '-')"
             )
-        self._entries[entry.kind].setdefault(entry.name, []).append(entry)
+        same = self._entries[entry.kind].setdefault(entry.name, [])
+        # One distribution registering one name twice (an installed plugin that its own test suite
+        # registers again) is one component, not an ambiguity: the first registration stands.
+        if not any(e.plugin.dist == entry.plugin.dist for e in same):
+            same.append(entry)
 
     def remove(self, plugin: PluginInfo) -> None:
         for by_name in self._entries.values():

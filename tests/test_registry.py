@@ -62,3 +62,16 @@ def test_failed_import_names_the_distribution() -> None:
     bad = Entry("loss", "broken", "", "no_such_module_xyz:Loss", B)
     with pytest.raises(Exception, match=r"dist-b 2\.0 could not be imported"):
         bad.load()
+
+
+def test_one_distribution_registering_a_name_twice_is_one_component() -> None:
+    from ganzoo.registry import Entry, PluginInfo, Registry
+
+    registry = Registry()
+    installed = PluginInfo("wide", "ganzoo-wide", "0.1.0", "ganzoo_wide")
+    again = PluginInfo("wide-under-test", "ganzoo-wide", "0.1.0", "ganzoo_wide")
+    registry.add(Entry("generator", "wide", "", "ganzoo_wide.networks:Generator", installed))
+    registry.add(Entry("generator", "wide", "", "ganzoo_wide.networks:Generator", again))
+    assert registry.get("generator", "wide").plugin == installed  # not ambiguous
+    registry.remove(again)
+    assert registry.get("generator", "wide").plugin == installed  # and still there afterwards
