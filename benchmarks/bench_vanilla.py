@@ -26,7 +26,7 @@ from ganzoo.progress import PlainProgress
 from ganzoo.recipes import resolve
 from ganzoo.trainer import Trainer
 
-RECIPE = "vanilla-mlp-mnist"
+RECIPE = "seed-002-vanilla-mlp-mnist"
 N_DATA, LATENT, HIDDEN, PIXELS, BATCH = 60000, 100, 128, 784, 128
 
 
