@@ -12,6 +12,7 @@ from ganzoo.components import Dataset, DataSpec, Discriminator, Generator, Loss
 from ganzoo.errors import IncompatibleError, PluginError, UsageError
 from ganzoo.manager import PluginManager
 from ganzoo.recipes import RunConfig
+from ganzoo.sampling import eval_mode
 
 BASES = {"generator": Generator, "discriminator": Discriminator, "dataset": Dataset, "loss": Loss}
 
@@ -113,18 +114,14 @@ def probe(g: Generator, d: Discriminator, config: RunConfig, spec: DataSpec) -> 
     for kind, net, name in (("generator", g, config.generator), ("discriminator", d, config.discriminator)):
         origin = _origin(type(net))
         given = (2, config.train.latent_dim) if kind == "generator" else want
-        was = net.training
-        net.eval()
         try:
-            with torch.no_grad():
+            with eval_mode(net), torch.no_grad():
                 out = net(torch.zeros(given))
         except Exception as exc:
             raise PluginError(
                 f"The {kind} '{name}' ({origin}) failed on a batch of shape {given}: "
                 f"{type(exc).__name__}: {exc}."
             ) from exc
-        finally:
-            net.train(was)
         ok = tuple(out.shape) == want if kind == "generator" else out.shape[:1] == (2,) and out.numel() == 2
         if not ok:
             expected = f"(N, {', '.join(map(str, spec.shape))})" if kind == "generator" else "(N,) logits"

@@ -10,7 +10,6 @@ a figure without one cannot be compared with anything.
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,7 +43,6 @@ class Extractor:
 
     name: str
     sha256: str
-    dim: int
     classes: int
     forward: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
@@ -57,7 +55,6 @@ def classifier_extractor(name: str, device: torch.device) -> Extractor:
     return Extractor(
         f"ganzoo {name} classifier ({FEATURE_DIM}-d penultimate layer)",
         info.sha256,
-        FEATURE_DIM,
         len(info.classes),
         model.features_and_logits,
     )
@@ -113,7 +110,7 @@ def inception_extractor(path: Path, device: torch.device) -> Extractor:
         features = model((x - mean) / std)
         return features, fc(features)
 
-    return Extractor("torchvision Inception-v3 (2048-d pool layer)", sha256_file(path), 2048, 1000, forward)
+    return Extractor("torchvision Inception-v3 (2048-d pool layer)", sha256_file(path), 1000, forward)
 
 
 def tensor_sha256(x: torch.Tensor) -> str:
@@ -266,9 +263,7 @@ class Evaluator:
             return self._sequences(sample, gen, ref)
         stats = metrics.RunningGaussian()
         kept: list[torch.Tensor] = []
-        histogram = torch.zeros(self.extractor.classes, dtype=torch.float64)
-        negentropy = 0.0  # Σ_x Σ_y p(y|x) log p(y|x), for the classifier score without keeping logits
-        marginal = torch.zeros(self.extractor.classes, dtype=torch.float64)
+        classes = metrics.RunningClasses(self.extractor.classes)
         done = 0
         while done < self.n:
             count = min(self.batch_size, self.n - done)
@@ -280,11 +275,7 @@ class Evaluator:
             stats.update(f)
             if done < KEEP:
                 kept.append(f[: KEEP - done])
-            logp = torch.log_softmax(logits.double(), dim=1)
-            p = logp.exp()
-            negentropy += float((p * logp).sum())
-            marginal += p.sum(0)
-            histogram += torch.bincount(logits.argmax(1), minlength=self.extractor.classes).double()
+            classes.update(logits)
             done += count
         fake = torch.cat(kept)
         fd = metrics.frechet_distance(ref["stats"], stats.result())
@@ -300,9 +291,7 @@ class Evaluator:
             generator=_cpu_gen(self.seed),
         )
         precision, recall = metrics.precision_recall(ref["features"], fake, k=PR_K)
-        marginal /= self.n
-        score = math.exp(negentropy / self.n - float((marginal * marginal.clamp_min(1e-30).log()).sum()))
-        shares = histogram / histogram.sum()
+        score, shares = classes.score(), classes.shares()
         figures: dict[str, Any] = {
             "fd": fd,
             "kid": kid,

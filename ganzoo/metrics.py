@@ -487,6 +487,36 @@ def class_histogram(logits_or_labels: Tensor, num_classes: int) -> Tensor:
     return counts / labels.numel()
 
 
+class RunningClasses:
+    """:func:`classifier_score` and :func:`class_histogram` over logits that arrive in batches.
+
+    The score is exp(E_x Σ_y p log p(y|x) − Σ_y p̄ log p̄), so it needs only the running sum of
+    Σ p log p and of p(y|x): no logits are kept, however many samples stream through.
+    """
+
+    def __init__(self, num_classes: int) -> None:
+        self.k = num_classes
+        self.n = 0
+        self.negentropy = 0.0
+        self.marginal = torch.zeros(num_classes, dtype=torch.float64)
+        self.counts = torch.zeros(num_classes, dtype=torch.float64)
+
+    def update(self, logits: Tensor) -> None:
+        log_p = torch.log_softmax(_check_logits(logits).to(torch.float64), dim=1)
+        p = log_p.exp()
+        self.negentropy += float((p * log_p).sum())
+        self.marginal += p.sum(dim=0).cpu()
+        self.counts += torch.bincount(log_p.argmax(dim=1), minlength=self.k).to(torch.float64).cpu()
+        self.n += log_p.shape[0]
+
+    def score(self) -> float:
+        marginal = self.marginal / self.n
+        return math.exp(self.negentropy / self.n - float((marginal * marginal.clamp_min(1e-300).log()).sum()))
+
+    def shares(self) -> Tensor:
+        return self.counts / self.n
+
+
 def classes_covered(shares: Tensor, threshold: float = 0.02) -> int:
     """How many classes hold at least ``threshold`` of the samples (a share equal to it counts).
 

@@ -25,7 +25,7 @@ from ganzoo.components import DataSpec, Discriminator, Generator, Loss
 from ganzoo.errors import GanzooError, TrainingError, UsageError
 from ganzoo.progress import Progress
 from ganzoo.recipes import RunConfig, TrainSettings
-from ganzoo.sampling import noise, rescale, save_grid
+from ganzoo.sampling import eval_mode, noise, rescale, save_grid
 
 if TYPE_CHECKING:
     from ganzoo.evaluate import Evaluator
@@ -354,26 +354,22 @@ class Trainer:
             "time": round(time.perf_counter() - self.t0, 3),
         }
         if self.main:
-            with open(self.run_dir / rundir.METRICS, "a", encoding="utf-8") as f:
-                f.write(json.dumps(record) + "\n")
+            self._append_metrics(record)
         self.progress.metrics(self.step, values)
         return values
 
     def _evaluate(self) -> None:
         """``ganzoo eval``'s figures for the sampling generator, appended to metrics.jsonl."""
         assert self.evaluator is not None
-        g = self.sampler
-        was_training = g.training
-        g.eval()
-        try:
+        with eval_mode(self.sampler) as g:
             figures = self.evaluator.evaluate_generator(g, self.s.prior, self.s.latent_dim)
-        finally:
-            g.train(was_training)
         self.last_eval = figures
-        record = {"step": self.step, "eval": figures}
+        self._append_metrics({"step": self.step, "eval": figures})
+        self.progress.note(f"step {self.step}: " + self.evaluator.headline(figures))
+
+    def _append_metrics(self, record: dict[str, Any]) -> None:
         with open(self.run_dir / rundir.METRICS, "a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
-        self.progress.note(f"step {self.step}: " + self.evaluator.headline(figures))
 
     def _diverged(self, what: str, step: int) -> None:
         self.progress.stop()
@@ -391,13 +387,8 @@ class Trainer:
     @torch.inference_mode()
     def sample(self, z: torch.Tensor) -> torch.Tensor:
         """Samples in [0, 1] from the generator in eval mode (BatchNorm running stats, no Dropout)."""
-        g = self.sampler
-        was_training = g.training
-        g.eval()
-        try:
+        with eval_mode(self.sampler) as g:
             x = g(z)
-        finally:
-            g.train(was_training)
         return rescale(x.float(), self.out_range, (0.0, 1.0)).clamp(0, 1)
 
     def save_samples(self, path: Path) -> None:
@@ -474,9 +465,9 @@ class Trainer:
             state.get("batches", {}),
         )
         self.doc["seconds"] = float(state["seconds"])
-        # Lines logged after the checkpoint are logged again as training repeats those steps.
         if self.group is not None and not self.main:  # rank 0's stream was saved; the others fork theirs
             self.rng.manual_seed(int(self.doc["seed"]) + 1_000_003 * self.group.rank + self.step)
+        # Lines logged after the checkpoint are logged again as training repeats those steps.
         metrics = self.run_dir / rundir.METRICS
         if self.main and metrics.exists():
             keep = [ln for ln in metrics.read_text().splitlines() if _logged_step(ln) <= self.step]

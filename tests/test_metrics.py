@@ -12,6 +12,7 @@ import torch
 from ganzoo.errors import MetricsError
 from ganzoo.metrics import (
     Gaussian,
+    RunningClasses,
     RunningGaussian,
     class_histogram,
     classes_covered,
@@ -318,3 +319,12 @@ def test_other_unusable_input_is_refused() -> None:
         class_histogram(torch.tensor([0, 10, -1]), 10)
     with pytest.raises(MetricsError, match="sample positions t must have shape"):
         sine_fit(torch.zeros(4, 50), torch.arange(49.0))
+
+
+def test_running_classes_over_batches_equals_the_one_shot_score_and_histogram() -> None:
+    logits = torch.randn(600, 10, generator=torch.Generator().manual_seed(3)) * 3
+    running = RunningClasses(10)
+    for chunk in logits.split(128):
+        running.update(chunk)
+    assert running.score() == pytest.approx(classifier_score(logits), rel=1e-12)
+    assert torch.equal(running.shares(), class_histogram(logits, 10))
