@@ -72,7 +72,7 @@ def train(
     override the recipe; ``sets`` are ``KEY=VALUE`` strings reaching any declared hyperparameter.
     """
     from ganzoo import build, rundir
-    from ganzoo.devices import resolve_device
+    from ganzoo.devices import resolve_device, set_cpu_threads
     from ganzoo.trainer import Trainer, new_seed
 
     manager = manager or get_manager()
@@ -111,10 +111,12 @@ def train(
         doc = {}
 
     device = resolve_device(config.train.device)
+    set_cpu_threads()
     from ganzoo import distributed
 
     group = distributed.setup(device)
     if group is not None:
+        device = distributed.rank_device(device)
         if config.train.on_nan == "skip":
             raise UsageError("--on-nan skip is not supported under torchrun; use the default, stop.")
         progress = progress if group.main else PlainProgress(quiet=True)
@@ -167,13 +169,15 @@ def train(
 
     torch.manual_seed(int(doc["seed"]))
     g, d = build.build_networks(classes, config, spec)
+    doc["run_dir"] = str(run_dir)
+    # Built before the run directory: what the trainer refuses (a data shape, --sync-bn on the
+    # CPU, channels-last sequences) leaves nothing behind.
+    trainer = Trainer(config, g, d, loss_obj, spec, real, device, run_dir, progress, doc, evaluator, group)
     try:
         if group is None or group.main:
             run_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"--out {run_dir} cannot be created: {exc.strerror or exc}.") from exc
-    doc["run_dir"] = str(run_dir)
-    trainer = Trainer(config, g, d, loss_obj, spec, real, device, run_dir, progress, doc, evaluator, group)
     doc["iterations"] = trainer.iterations
     if group is None:
         return trainer.run(resume=resume is not None)

@@ -242,6 +242,23 @@ def _positive(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     "--eval-every", type=int, callback=_positive, help="Run `ganzoo eval` every N iterations and at the end."
 )
 @click.option(
+    "--precision",
+    type=click.Choice(["fp32", "bf16", "fp16"]),
+    help="Autocast dtype of the forward passes (default fp32); fp16 adds a gradient scaler.",
+)
+@click.option(
+    "--compile/--no-compile",
+    "compile",
+    default=None,
+    help="torch.compile both networks (opt-in: costs compile time up front).",
+)
+@click.option(
+    "--sync-bn/--no-sync-bn",
+    "sync_bn",
+    default=None,
+    help="Under torchrun on CUDA: BatchNorm statistics over all ranks' batches.",
+)
+@click.option(
     "--out", type=click.Path(path_type=Path), help="Run directory (default runs/ARCH-DATASET-TIME)."
 )
 @click.option("--force", is_flag=True, help="Allow --out to be an existing non-empty directory.")

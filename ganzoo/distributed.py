@@ -1,22 +1,25 @@
-"""Data-parallel training under ``torchrun``: every rank trains on its own batches, gradients are averaged.
+"""Data-parallel training under ``torchrun``: every rank trains on its share of each batch.
 
 ``torchrun --nproc-per-node N -m ganzoo train ...`` sets ``WORLD_SIZE``, ``RANK`` and the rendezvous
-variables; ganzoo then joins a process group (NCCL on CUDA, gloo on the CPU), averages G's and D's
-gradients after every backward pass with one flat all-reduce per update, and lets only rank 0
-write the run directory. We average gradients ourselves rather than wrap the networks in
-``DistributedDataParallel``: D is frozen during G's step and its forward is reused, which DDP's
-reducer cannot follow without ``find_unused_parameters``, and the saved weights keep their names.
+variables; ganzoo then joins a process group (NCCL on CUDA, gloo on the CPU), wraps G and D in
+``DistributedDataParallel`` (gradients averaged in buckets while backward still runs), and lets
+only rank 0 write the run directory. G's step runs D's plain module with D's weights frozen, so
+D's DDP reducer only ever sees D's own updates and needs no ``find_unused_parameters``; the saved
+weights are the plain modules', with their usual names.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import torch
 import torch.distributed as dist
 
 from ganzoo.errors import UsageError
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,10 @@ class Group:
 
 
 def setup(device: torch.device) -> Group | None:
-    """Join the process group ``torchrun`` describes, or None when running alone."""
+    """Join the process group ``torchrun`` describes, or None when running alone.
+
+    On CUDA each rank takes the GPU numbered by its ``LOCAL_RANK`` (see :func:`rank_device`).
+    """
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
         return None
@@ -44,16 +50,37 @@ def setup(device: torch.device) -> Group | None:
     return Group(dist.get_rank(), dist.get_world_size())
 
 
-def average_gradients(params: list[torch.nn.Parameter], world: int) -> None:
-    """Replace each gradient by its mean over the ranks: one all-reduce of one flat buffer."""
-    grads = [p.grad for p in params if p.grad is not None]
-    if not grads:
-        return
-    flat = torch._utils._flatten_dense_tensors(grads)
-    dist.all_reduce(flat)
-    flat.div_(world)
-    for g, synced in zip(grads, torch._utils._unflatten_dense_tensors(flat, grads), strict=True):
-        g.copy_(synced)
+def rank_device(device: torch.device) -> torch.device:
+    """This rank's device: ``cuda:LOCAL_RANK`` on CUDA, whatever index ``--device`` named."""
+    if device.type != "cuda":
+        return device
+    return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+
+
+def wrap(module: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    """``DistributedDataParallel`` around one network: rank 0's weights now, gradients averaged in backward.
+
+    A network without trainable parameters is returned as it is (DDP refuses those).
+    """
+    from torch.nn.parallel import DistributedDataParallel
+
+    if not any(p.requires_grad for p in module.parameters()):
+        return module
+    return DistributedDataParallel(module, device_ids=[device.index] if device.type == "cuda" else None)
+
+
+def gather_objects(obj: T) -> list[T]:
+    """Every rank's ``obj``, in rank order, on every rank."""
+    out: list[Any] = [None] * dist.get_world_size()
+    dist.all_gather_object(out, obj)
+    return out
+
+
+def mean(t: torch.Tensor) -> torch.Tensor:
+    """The element-wise mean of ``t`` over the ranks (a NaN on any rank makes it NaN on all)."""
+    t = t.clone()
+    dist.all_reduce(t)
+    return t / dist.get_world_size()
 
 
 def any_rank(flag: bool, device: torch.device) -> bool:
@@ -61,12 +88,6 @@ def any_rank(flag: bool, device: torch.device) -> bool:
     t = torch.tensor([1.0 if flag else 0.0], device=device)
     dist.all_reduce(t, op=dist.ReduceOp.MAX)
     return bool(t.item())
-
-
-def broadcast_module(module: torch.nn.Module) -> None:
-    """Rank 0's weights and buffers on every rank (the same seed gives them already; this makes sure)."""
-    for t in [*module.parameters(), *module.buffers()]:
-        dist.broadcast(t.data, 0)
 
 
 def finish() -> None:

@@ -26,6 +26,8 @@ PRIORS = ("normal", "uniform", "uniform01")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 D_UPDATES = ("split", "joint", "concat", "mixed")
 DATA_ORDERS = ("random", "shuffle", "sequential")
+PRECISIONS = ("fp32", "bf16", "fp16")
+MEMORY_FORMATS = ("auto", "channels_last", "contiguous")
 
 
 @dataclass
@@ -64,6 +66,12 @@ class TrainSettings:
     # Evaluate (``ganzoo eval``'s figures) every N iterations and at the end; None: never.
     eval_every: int | None = None
     eval_n: int = 10000
+    # Speed: autocast dtype for the forward passes (fp16 adds a GradScaler), torch.compile of both
+    # networks, the memory layout of image batches, and SyncBatchNorm under torchrun (CUDA only).
+    precision: str = "fp32"
+    compile: bool = False
+    memory_format: str = "auto"
+    sync_bn: bool = False
 
     def validate(self) -> None:
         positive = (
@@ -102,6 +110,11 @@ class TrainSettings:
         _choice("optimizer_d", self.optimizer_d, OPTIMIZERS)
         _choice("d_update", self.d_update, D_UPDATES)
         _choice("data_order", self.data_order, DATA_ORDERS)
+        _choice("precision", self.precision, PRECISIONS)
+        _choice("memory_format", self.memory_format, MEMORY_FORMATS)
+        for name in ("compile", "sync_bn"):
+            if not isinstance(getattr(self, name), bool):
+                raise UsageError(f"{_opt(name)} must be true or false, got {getattr(self, name)!r}.")
         for name in ("betas_g", "betas_d"):
             betas = getattr(self, name)
             if not (isinstance(betas, list) and len(betas) == 2 and all(0 <= b < 1 for b in betas)):

@@ -10,11 +10,11 @@ import random
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 from torch import nn
@@ -23,6 +23,7 @@ from ganzoo import checkpoint, distributed, rundir
 from ganzoo.batches import StreamBatches, TensorBatches
 from ganzoo.components import DataSpec, Discriminator, Generator, Loss
 from ganzoo.errors import GanzooError, TrainingError, UsageError
+from ganzoo.optim import FusedAdam
 from ganzoo.progress import Progress
 from ganzoo.recipes import RunConfig, TrainSettings
 from ganzoo.sampling import eval_mode, noise, rescale, save_grid
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
 
 # --on-nan skip gives up after this many iterations in a row without a finite loss.
 SKIP_LIMIT = 20
+
+# Where memory_format=auto turns channels-last on for convolutional networks (see use_channels_last).
+CHANNELS_LAST_DEVICES = ("cuda",)
 
 # Order of the figures accumulated on the device between two logged steps.
 STATS = ("d_loss_real", "d_loss_fake", "g_loss", "d_real", "d_fake", "d_acc_real", "d_acc_fake")
@@ -72,6 +76,8 @@ def make_optimizer(
 
     def build(**speed: bool) -> torch.optim.Optimizer:
         if kind == "adam":
+            if speed.get("fused"):  # the same fused Adam, with less Python per step (ganzoo.optim)
+                return FusedAdam(params, lr=lr, betas=(betas[0], betas[1]))
             return torch.optim.Adam(params, lr=lr, betas=(betas[0], betas[1]), **speed)
         if kind == "sgd":
             return torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=nesterov, **speed)
@@ -83,6 +89,36 @@ def make_optimizer(
         except (RuntimeError, TypeError, ValueError):  # no fused kernel for this device or torch
             pass
     return build(foreach=True)
+
+
+def amp_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype for ``--precision``, or None for fp32; refuses what the device cannot do."""
+    if precision == "fp32":
+        return None
+    if precision == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        raise UsageError(
+            f"--precision bf16 needs a GPU with bfloat16 support (compute capability 8.0 or newer); "
+            f"{torch.cuda.get_device_name(device)} has none: use --precision fp16."
+        )
+    return torch.bfloat16 if precision == "bf16" else torch.float16
+
+
+def use_channels_last(memory_format: str, spec: DataSpec, device: torch.device, *nets: nn.Module) -> bool:
+    """Whether image batches and conv weights go channels-last (NHWC).
+
+    ``auto`` picks it for convolutional networks on CUDA, where cuDNN's fastest kernels (and the
+    tensor cores under bf16/fp16) want NHWC; on the CPU it picks what measured faster.
+    """
+    if memory_format == "contiguous":
+        return False
+    if spec.kind != "image" or len(spec.shape) != 3:
+        if memory_format == "channels_last":
+            raise UsageError("memory_format=channels_last applies to images; this dataset holds sequences.")
+        return False
+    if memory_format == "channels_last":
+        return True
+    convs = any(isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) for net in nets for m in net.modules())
+    return convs and device.type in CHANNELS_LAST_DEVICES
 
 
 @torch.no_grad()
@@ -126,15 +162,39 @@ class Trainer:
         group: distributed.Group | None = None,
     ) -> None:
         self.config, self.s = config, config.train
-        self.G, self.D, self.loss = generator.to(device), discriminator.to(device), loss
         self.device, self.run_dir, self.progress, self.doc = device, Path(run_dir), progress, doc
         self.spec = spec
+        self.channels_last = use_channels_last(
+            config.train.memory_format, spec, device, generator, discriminator
+        )
+        fmt = torch.channels_last
+        if config.train.sync_bn and group is not None:
+            if device.type != "cuda":
+                raise UsageError(
+                    "--sync-bn needs CUDA devices: torch's SyncBatchNorm does not run on the CPU."
+                )
+            generator = nn.SyncBatchNorm.convert_sync_batchnorm(generator)
+            discriminator = nn.SyncBatchNorm.convert_sync_batchnorm(discriminator)
+        self.G, self.D = generator.to(device), discriminator.to(device)
+        if self.channels_last:
+            self.G, self.D = self.G.to(memory_format=fmt), self.D.to(memory_format=fmt)
+        self.loss = loss
+        self.amp_dtype = amp_dtype(config.train.precision, device)
+        # fp16's narrow range needs the losses scaled up (and the gradients back down) to survive.
+        self.scaler = torch.amp.GradScaler(device.type) if config.train.precision == "fp16" else None
         self.out_range = type(generator).output_range()
         self.group = group
         self.main = group is None or group.main  # only rank 0 writes the run directory
+        # Noise comes from self.rng. Alone, batches come from it too; under torchrun every rank
+        # draws the same global batch indices from a shared generator and takes its own share of
+        # them (disjoint batches), while its noise stream is its own. The fixed sample noise is shared.
         self.rng = torch.Generator(device=device)
-        # Under torchrun each rank draws its own batches and noise; the fixed sample noise is shared.
         self.rng.manual_seed(int(doc["seed"]) + (1_000_003 * group.rank if group else 0))
+        self.data_rng = self.rng
+        if group is not None:
+            self.data_rng = torch.Generator(device=device)
+            self.data_rng.manual_seed(int(doc["seed"]))
+        rank, world = (group.rank, group.world) if group is not None else (0, 1)
         self.batches: TensorBatches | StreamBatches
         if isinstance(real, torch.Tensor):
             if real.ndim < 2 or tuple(real.shape[1:]) != self.spec.shape:
@@ -144,10 +204,18 @@ class Trainer:
                 )
             # The data lives on the device once, already in the generator's output range.
             data = rescale(real.to(torch.float32), self.spec.value_range, self.out_range).to(device)
-            self.batches = TensorBatches(data, config.train.data_order, self.rng)
-        else:  # a map-style dataset too large to hold: streamed
+            if self.channels_last:
+                data = data.contiguous(memory_format=torch.channels_last)
+            self.batches = TensorBatches(data, config.train.data_order, self.data_rng, rank, world)
+        else:  # a map-style dataset too large to hold: streamed, each rank with its own sampler seed
             self.batches = StreamBatches(
-                real, self.spec.value_range, self.out_range, int(doc["seed"]), device, config.train.batch_size
+                real,
+                self.spec.value_range,
+                self.out_range,
+                int(doc["seed"]) + rank,
+                device,
+                config.train.batch_size,
+                self.channels_last,
             )
         self.n = self.batches.n
         # A few real samples to draw beside generated sequences.
@@ -170,9 +238,19 @@ class Trainer:
         self._stop_signal: int | None = None
         # The averaged generator samples and is evaluated; G itself keeps training.
         self.G_ema: Generator | None = None
+        # What trains: DistributedDataParallel wrappers under torchrun (they start from rank 0's
+        # weights and average gradients during backward), compiled with --compile. self.G and
+        # self.D stay the plain modules that are saved, averaged and sampled from.
+        self.g_net: Callable[[torch.Tensor], torch.Tensor] = self.G
+        self.d_net: Callable[[torch.Tensor], torch.Tensor] = self.D
         if group is not None:
-            distributed.broadcast_module(self.G)
-            distributed.broadcast_module(self.D)
+            self.g_net, self.d_net = distributed.wrap(self.G, device), distributed.wrap(self.D, device)
+        # G's step runs D frozen, outside DDP (no gradients of D's to reduce).
+        self.d_frozen: Callable[[torch.Tensor], torch.Tensor] = self.D
+        if s.compile:
+            self.g_net, self.d_net = torch.compile(self.g_net), torch.compile(self.d_net)
+            self.d_frozen = torch.compile(self.D) if group is not None else self.d_net
+        self._compiled_once = not s.compile
         if s.ema is not None:
             self.G_ema = copy.deepcopy(self.G).requires_grad_(False)
         self.evaluator = evaluator
@@ -185,8 +263,40 @@ class Trainer:
     def _z(self, n: int) -> torch.Tensor:
         return noise(self.s.prior, n, self.s.latent_dim, self.rng, self.device)
 
+    def _forward(self, net: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        """One network's forward pass, under autocast with ``--precision bf16|fp16``."""
+        if self.amp_dtype is None:
+            out: torch.Tensor = net(x)
+            return out
+        with torch.autocast(self.device.type, dtype=self.amp_dtype):
+            out = net(x)
+            return out
+
+    @property
+    def _d_as_component(self) -> Discriminator:
+        """The training D (DDP-wrapped, compiled) where a loss's penalty expects a Discriminator."""
+        return cast(Discriminator, self.d_net)
+
     def train_step(self) -> None:
-        s, D, loss, opt_d = self.s, self.D, self.loss, self.opt_d
+        if not self._compiled_once:  # --compile builds its kernels now: a failure is one sentence
+            try:
+                self._train_step()
+            except Exception as exc:
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+                raise UsageError(
+                    f"--compile failed: torch.compile could not build the networks ({first}); "
+                    "train without --compile."
+                ) from exc
+            self._compiled_once = True
+            return
+        self._train_step()
+
+    def _train_step(self) -> None:
+        s, loss, opt_d = self.s, self.loss, self.opt_d
+
+        def D(x: torch.Tensor) -> torch.Tensor:
+            return self._forward(self.d_net, x)
+
         # Source 003 trains D on one batch that is half real, half fake, and G on a full batch.
         d_batch = s.batch_size // 2 if s.d_update == "mixed" else s.batch_size
         reuse = s.reuse_fake and s.d_update != "mixed"
@@ -195,7 +305,7 @@ class Trainer:
             real = self.batches.next(d_batch)
             # Keep the graph through G only for the fake batch G's step will reuse.
             with torch.set_grad_enabled(reuse and k == s.d_steps - 1):
-                fake = self.G(self._z(d_batch))
+                fake = self._forward(self.g_net, self._z(d_batch))
             fake_d = fake.detach()
             if s.d_update == "split":  # source 002: one update on real, then one on fake
                 opt_d.zero_grad(set_to_none=True)
@@ -205,7 +315,8 @@ class Trainer:
                 opt_d.zero_grad(set_to_none=True)
                 fake_logits = D(fake_d)
                 l_fake = loss.d_fake(fake_logits)
-                penalty = loss.penalty(D, real, fake_d)  # needs both halves: taken with the second update
+                # The penalty needs both halves: taken with the second update.
+                penalty = loss.penalty(self._d_as_component, real, fake_d)
                 self._update(opt_d, l_fake if penalty is None else l_fake + penalty)
             else:
                 opt_d.zero_grad(set_to_none=True)
@@ -218,15 +329,15 @@ class Trainer:
                 total = l_real + l_fake
                 if s.d_update != "joint":
                     total = total * 0.5  # the mean over the concatenated batch
-                penalty = loss.penalty(D, real, fake_d)
+                penalty = loss.penalty(self._d_as_component, real, fake_d)
                 if penalty is not None:
                     total = total + penalty
                 self._update(opt_d, total)
         if not reuse:
-            fake = self.G(self._z(s.batch_size))
+            fake = self._forward(self.g_net, self._z(s.batch_size))
         for p in self.d_params:  # no weight gradients for D during G's step
             p.requires_grad_(False)
-        g_logits = D(fake)
+        g_logits = self._forward(self.d_frozen, fake)
         l_g = loss.g(g_logits)
         self.opt_g.zero_grad(set_to_none=True)
         self._update(self.opt_g, l_g)
@@ -243,7 +354,7 @@ class Trainer:
             return
         self._skip_run = 0
         with torch.no_grad():
-            rl, fl = real_logits.detach(), fake_logits.detach()
+            rl, fl = real_logits.detach().float(), fake_logits.detach().float()
             self.acc += torch.stack(
                 [
                     l_real.detach(),
@@ -268,12 +379,13 @@ class Trainer:
             self.skipped += 1
             self._skipped_now = True
             return
-        loss.backward()
-        if self.group is not None:
-            distributed.average_gradients(
-                [p for g in opt.param_groups for p in g["params"]], self.group.world
-            )
-        opt.step()
+        if self.scaler is None:
+            loss.backward()  # under torchrun, DDP averages the gradients over the ranks here
+            opt.step()
+            return
+        self.scaler.scale(loss).backward()
+        self.scaler.step(opt)  # skipped when the scaled gradients overflowed
+        self.scaler.update()  # after each step: D may step twice per iteration
 
     @property
     def sampler(self) -> Generator:
@@ -329,18 +441,17 @@ class Trainer:
             torch.isfinite(torch.stack(torch._foreach_norm([p.detach() for p in net.parameters()]))).all()
             for net in (self.G, self.D)
         ]
-        figures = torch.cat([self.acc / max(self.acc_n, 1), torch.stack(weights_ok).float()]).tolist()
+        local = torch.cat([self.acc / max(self.acc_n, 1), torch.stack(weights_ok).float()])
+        if self.group is not None:  # the mean over the ranks: all of them see, and stop on, the same figures
+            local = distributed.mean(local)
+        figures = local.tolist()
         values = dict(zip(STATS, figures[: len(STATS)], strict=True))
         self.acc.zero_()
         self.acc_n = 0
         bad = [k for k in ("d_loss_real", "d_loss_fake", "g_loss") if not math.isfinite(values[k])]
         what = f"{bad[0]} became {values[bad[0]]}" if bad else ""
-        if self.group is not None and distributed.any_rank(
-            bool(what) or not all(figures[len(STATS) :]), self.device
-        ):
-            what = what or "another rank's loss or weights became NaN or infinite"
         for name, ok in zip(("generator", "discriminator"), figures[len(STATS) :], strict=True):
-            if not what and not ok:
+            if not what and ok < 1:  # under torchrun, below 1 when any rank's weights are not finite
                 what = f"the {name}'s weights became NaN or infinite"
         if what:
             self._diverged(what, self.step)
@@ -404,11 +515,17 @@ class Trainer:
 
     # -- checkpoints and resume ----------------------------------------------------------------
     def save_checkpoint(self) -> None:
+        # Under torchrun each rank's noise stream and figures since the last log are its own.
+        ranks = []
+        if self.group is not None:
+            ranks = distributed.gather_objects((self.rng.get_state(), self.acc.cpu()))
         if not self.main:
             return
         extra = {
             "rng_cpu": torch.get_rng_state(),
-            "rng_data": self.rng.get_state(),
+            "rng_data": self.data_rng.get_state(),
+            **{f"rng_noise.rank{r}": state for r, (state, _) in enumerate(ranks)},
+            **{f"acc.rank{r}": acc for r, (_, acc) in enumerate(ranks)},
             "fixed_z": self.fixed_z,
             "acc": self.acc,
         }
@@ -423,6 +540,7 @@ class Trainer:
             "seconds": time.perf_counter() - self.t0,
             "iterations": self.iterations,
             "batches": batch_state,
+            **({"scaler": self.scaler.state_dict()} if self.scaler is not None else {}),
             **_host_rng_state(extra),
         }
         checkpoint.save_checkpoint(
@@ -452,7 +570,9 @@ class Trainer:
         )
         torch.set_rng_state(extra["rng_cpu"])
         _set_host_rng_state(state, extra)
-        self.rng.set_state(extra["rng_data"].to(self.rng.get_state().device))
+        self.data_rng.set_state(extra["rng_data"])
+        if self.scaler is not None and "scaler" in state:
+            self.scaler.load_state_dict(state["scaler"])
         if "rng_cuda" in extra and self.device.type == "cuda":
             torch.cuda.set_rng_state(extra["rng_cuda"], self.device)
         self.fixed_z = extra["fixed_z"].to(self.device)
@@ -460,13 +580,17 @@ class Trainer:
         self.acc_n = int(state["acc_n"])
         self.skipped = int(state.get("skipped", 0))
         self.step = int(state["step"])
+        if self.group is not None:  # every rank's own noise stream and figures, as rank 0 saved them
+            if f"rng_noise.rank{self.group.rank}" in extra:
+                self.rng.set_state(extra[f"rng_noise.rank{self.group.rank}"])
+                self.acc = extra[f"acc.rank{self.group.rank}"].to(self.device)
+            else:  # saved by a smaller world: this rank forks a fresh noise stream
+                self.rng.manual_seed(int(self.doc["seed"]) + 1_000_003 * self.group.rank + self.step)
         self.batches.restore(
             {k.removeprefix("batches."): v for k, v in extra.items() if k.startswith("batches.")},
             state.get("batches", {}),
         )
         self.doc["seconds"] = float(state["seconds"])
-        if self.group is not None and not self.main:  # rank 0's stream was saved; the others fork theirs
-            self.rng.manual_seed(int(self.doc["seed"]) + 1_000_003 * self.group.rank + self.step)
         # Lines logged after the checkpoint are logged again as training repeats those steps.
         metrics = self.run_dir / rundir.METRICS
         if self.main and metrics.exists():

@@ -115,6 +115,15 @@ CASES = [
         "has no classifier for 'image-folder'",
         {"TORCH_HOME": "{tmp}/torch"},
     ),
+    # speed settings
+    (["train", "vanilla-mlp", "mnist", "--precision", "fp8"], 2, "'fp8' is not one of 'fp32', 'bf16'"),
+    (["train", "vanilla-mlp", "mnist", "--set", "compile=maybe"], 2, "--compile must be true or false"),
+    (["train", "vanilla-mlp", "mnist", "--set", "memory_format=nhwc"], 2, "memory_format must be one of"),
+    (
+        ["train", "sine-1d", "sine", "--set", "memory_format=channels_last"],
+        2,
+        "memory_format=channels_last applies to images",
+    ),
     # zoo.toml
     (["list", "recipes"], 2, "broken.toml is not valid TOML", {"GANZOO_ZOO": "{tmp}/broken.toml"}),
     (
