@@ -8,76 +8,31 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
-import tempfile
-import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import torch
+from common import ganzoo_trainer, interleave, machine, ratio, step_flops
 from torch import nn
-
-from ganzoo import build
-from ganzoo.manager import get_manager
-from ganzoo.progress import PlainProgress
-from ganzoo.recipes import resolve
-from ganzoo.trainer import Trainer
 
 RECIPE = "seed-002-vanilla-mlp-mnist"
 N_DATA, LATENT, HIDDEN, PIXELS, BATCH = 60000, 100, 128, 784, 128
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def step_flops(reuse_fake: bool, b: int = BATCH) -> int:
-    """Matmul FLOPs (2·m·n·k each) of one ganzoo iteration: forward, dX where needed, dW where trained."""
-    g1, g2 = 2 * b * LATENT * HIDDEN, 2 * b * HIDDEN * PIXELS  # G's two Linear layers
-    d1, d2 = 2 * b * PIXELS * HIDDEN, 2 * b * HIDDEN * 1  # D's two Linear layers
-    g_forward = g1 + g2
-    d_step = (d1 + d2) + (d1 + d2) + d2  # forward, dW both layers, dX of layer 2 (input needs none)
-    g_step = (d1 + d2) + (d2 + d1) + (g2 + g2 + g1)  # D forward + dX only; G: dW2, dX2, dW1
-    return g_forward * (1 if reuse_fake else 2) + 2 * d_step + g_step
-
-
-def ganzoo_step(data: torch.Tensor, reuse_fake: bool) -> Callable[[], None]:
+def ganzoo_step(data: torch.Tensor, reuse_fake: bool, precision: str = "fp32") -> Callable[[], None]:
     """The real code path: recipe → resolved config → registered classes → Trainer.train_step."""
-    manager = get_manager()
-    config = resolve(
+    trainer = ganzoo_trainer(
         "vanilla-mlp",
         "mnist",
-        lambda kind, name: build.lookup(manager, kind, name),
-        recipe_name=RECIPE,
-        options={"device": "cpu", "seed": 0},
-        sets=[f"reuse_fake={str(reuse_fake).lower()}"],
-    )
-    classes = build.classes_for(manager, config)
-    spec = build.build_dataset(classes, config, None).spec()
-    torch.manual_seed(0)
-    g, d = build.build_networks(classes, config, spec)
-    assert d is not None and config.train.batch_size == BATCH and config.train.d_update == "split"
-    trainer = Trainer(
-        config,
-        g,
-        d,
-        build.build_loss(classes, config),
-        spec,
+        RECIPE,
         data,
         torch.device("cpu"),
-        Path(tempfile.gettempdir()),  # train_step writes nothing
-        PlainProgress(quiet=True),
-        {"seed": 0},
+        sets=(f"reuse_fake={str(reuse_fake).lower()}",),
+        options={"precision": precision},
     )
+    s = trainer.s
+    assert s.batch_size == BATCH and s.d_update == "split"
     return trainer.train_step
 
 
@@ -121,77 +76,61 @@ def plain_step(data: torch.Tensor, reuse_fake: bool) -> Callable[[], None]:
     return step
 
 
-def time_block(fn: Callable[[], None], n: int) -> float:
-    t = time.perf_counter()
-    for _ in range(n):
-        fn()
-    return (time.perf_counter() - t) / n * 1000  # ms per call
-
-
-def matmul_gflops(a: torch.Tensor, b: torch.Tensor, reps: int = 5) -> float:
-    a @ b
-    return 2 * a.shape[0] ** 3 / (time_block(lambda: a @ b, reps) / 1000) / 1e9
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--iterations", type=int, default=200, help="iterations per block and side")
     ap.add_argument("--blocks", type=int, default=10, help="interleaved blocks")
     ap.add_argument("--warmup", type=int, default=50, help="untimed iterations per side first")
-    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--threads", type=int, default=torch.get_num_threads())
+    ap.add_argument("--bf16", action="store_true", help="also time ganzoo with --precision bf16")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
     data = torch.rand(N_DATA, 1, 28, 28)
-    sides = {
-        f"{side}_{tag}": make(data, reuse)
-        for tag, reuse in (("reuse", True), ("fresh", False))
-        for side, make in (("ganzoo", ganzoo_step), ("plain", plain_step))
-    }
-    a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
-    for fn in sides.values():
-        time_block(fn, args.warmup)
-
-    ms: dict[str, list[float]] = {k: [] for k in sides}
-    gflops, names = [], list(sides)
-    for blk in range(args.blocks):
-        order = names[blk % len(names) :] + names[: blk % len(names)]  # rotate who goes first
-        for name in order:
-            ms[name].append(time_block(sides[name], args.iterations))
-        gflops.append(matmul_gflops(a, b))
-
+    sides: dict[str, Callable[[], None]] = {}
+    for tag, reuse in (("reuse", True), ("fresh", False)):
+        sides[f"ganzoo_{tag}"] = ganzoo_step(data, reuse)
+        sides[f"plain_{tag}"] = plain_step(data, reuse)
+    if args.bf16:
+        sides["ganzoo_bf16"] = ganzoo_step(data, True, "bf16")
+    flops = {tag: step_flops(sides[f"ganzoo_{tag}"]) for tag in ("reuse", "fresh")}
+    plain_flops = step_flops(sides["plain_reuse"])
+    ms, gflops = interleave(sides, args.blocks, args.iterations, args.warmup, torch.device("cpu"))
     med = {k: statistics.median(v) for k, v in ms.items()}
     result: dict[str, Any] = {
-        "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
-        "cpu": cpu_model(),
+        **machine(torch.device("cpu")),
         **{"batch": BATCH, "iterations": args.iterations, "blocks": args.blocks},
         "matmul_1024_gflops": statistics.median(gflops),
+        "plain_step_flops": plain_flops,
         "pairs": {},
     }
-    for tag, reuse in (("reuse", True), ("fresh", False)):
-        ratios = [p / g for p, g in zip(ms[f"plain_{tag}"], ms[f"ganzoo_{tag}"], strict=True)]
-        flops = step_flops(reuse)
+    pairs = [("reuse", "ganzoo_reuse", "plain_reuse", True), ("fresh", "ganzoo_fresh", "plain_fresh", False)]
+    if args.bf16:
+        pairs.append(("bf16", "ganzoo_bf16", "plain_reuse", True))
+    for tag, ours, theirs, reuse in pairs:
+        mid, lo, hi = ratio(ms[theirs], ms[ours])
+        f = flops["reuse" if reuse else "fresh"]
         result["pairs"][tag] = {
             "reuse_fake": reuse,
-            "ganzoo_ms": med[f"ganzoo_{tag}"],
-            "plain_ms": med[f"plain_{tag}"],
-            "ratio_plain_over_ganzoo": statistics.median(ratios),
-            "ratio_range": [min(ratios), max(ratios)],
-            "step_matmul_flops": flops,
-            "ganzoo_gflops": flops / (med[f"ganzoo_{tag}"] / 1000) / 1e9,
+            "precision": "bf16" if tag == "bf16" else "fp32",
+            "ganzoo_ms": med[ours],
+            "plain_ms": med[theirs],
+            "ratio_plain_over_ganzoo": mid,
+            "ratio_range": [lo, hi],
+            "step_matmul_flops": f,
+            "ganzoo_gflops": f / (med[ours] / 1000) / 1e9,
         }
     if args.json:
         print(json.dumps(result, indent=2))
         return
-    print(f"torch {result['torch']}, {result['threads']} threads, CPU: {result['cpu']}")
+    print(f"torch {result['torch']}, {result['threads']} threads, CPU: {result['device']}")
     print(f"{args.blocks} interleaved blocks x {args.iterations} iterations per side, batch {BATCH}")
     print(f"1024^3 fp32 matmul: {result['matmul_1024_gflops']:.1f} GFLOP/s (median over blocks)")
     for r in result["pairs"].values():
-        print(f"\nreuse_fake={str(r['reuse_fake']).lower()}:")
+        print(f"\nreuse_fake={str(r['reuse_fake']).lower()}, ganzoo in {r['precision']}:")
         print(f"  ganzoo train_step  {r['ganzoo_ms']:.3f} ms/it (median)")
-        print(f"  plain loop         {r['plain_ms']:.3f} ms/it (median)")
+        print(f"  plain loop (fp32)  {r['plain_ms']:.3f} ms/it (median)")
         lo, hi = r["ratio_range"]
         print(
             f"  ganzoo is {r['ratio_plain_over_ganzoo']:.2f}× the plain loop "

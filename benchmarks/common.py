@@ -1,0 +1,132 @@
+"""What the training-step benchmarks share: the machine, a ganzoo Trainer on synthetic data,
+interleaved timing blocks and FLOP counting. Nothing here is asserted by the test suite."""
+
+from __future__ import annotations
+
+import platform
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from ganzoo import build
+from ganzoo.manager import get_manager
+from ganzoo.progress import PlainProgress
+from ganzoo.recipes import resolve
+from ganzoo.trainer import Trainer
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def time_block(fn: Callable[[], None], n: int, sync: Callable[[], None] = lambda: None) -> float:
+    """Milliseconds per call of ``fn`` over ``n`` calls (``sync`` waits for a GPU to finish)."""
+    sync()
+    t = time.perf_counter()
+    for _ in range(n):
+        fn()
+    sync()
+    return (time.perf_counter() - t) / n * 1000
+
+
+def matmul_gflops(device: torch.device, size: int = 1024, reps: int = 5) -> float:
+    """The fp32 rate of one large square matmul: the machine's practical ceiling."""
+    a = torch.randn(size, size, device=device)
+    b = torch.randn(size, size, device=device)
+    a @ b
+    ms = time_block(lambda: a @ b, reps, _sync(device))
+    return 2 * size**3 / (ms / 1000) / 1e9
+
+
+def _sync(device: torch.device) -> Callable[[], None]:
+    return torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+
+
+def ganzoo_trainer(
+    arch: str,
+    dataset: str,
+    recipe: str,
+    data: torch.Tensor,
+    device: torch.device,
+    sets: tuple[str, ...] = (),
+    options: dict[str, Any] | None = None,
+) -> Trainer:
+    """The real code path: recipe → resolved config → registered classes → a Trainer on ``data``."""
+    manager = get_manager()
+    config = resolve(
+        arch,
+        dataset,
+        lambda kind, name: build.lookup(manager, kind, name),
+        recipe_name=recipe,
+        options={"device": str(device), "seed": 0, **(options or {})},
+        sets=list(sets),
+    )
+    classes = build.classes_for(manager, config)
+    spec = build.build_dataset(classes, config, None).spec()  # the spec only: nothing is loaded
+    torch.manual_seed(0)
+    g, d = build.build_networks(classes, config, spec)
+    assert d is not None
+    return Trainer(
+        config,
+        g,
+        d,
+        build.build_loss(classes, config),
+        spec,
+        data,
+        device,
+        Path(tempfile.gettempdir()),  # train_step writes nothing
+        PlainProgress(quiet=True),
+        {"seed": 0},
+    )
+
+
+def step_flops(step: Callable[[], None]) -> int:
+    """FLOPs of one call (matmuls and convolutions, forward and backward) by torch's counter."""
+    with FlopCounterMode(display=False) as counter:
+        step()
+    return int(counter.get_total_flops())
+
+
+def interleave(
+    sides: dict[str, Callable[[], None]],
+    blocks: int,
+    iterations: int,
+    warmup: int,
+    device: torch.device,
+) -> tuple[dict[str, list[float]], list[float]]:
+    """ms/iteration of every side per block, the order rotating each block, and the matmul rate
+    measured between blocks, so a busy machine slows every side alike."""
+    sync = _sync(device)
+    for fn in sides.values():
+        time_block(fn, warmup, sync)
+    ms: dict[str, list[float]] = {k: [] for k in sides}
+    gflops: list[float] = []
+    names = list(sides)
+    for blk in range(blocks):
+        for name in names[blk % len(names) :] + names[: blk % len(names)]:
+            ms[name].append(time_block(sides[name], iterations, sync))
+        gflops.append(matmul_gflops(device))
+    return ms, gflops
+
+
+def ratio(reference: list[float], candidate: list[float]) -> tuple[float, float, float]:
+    """Median, lowest and highest per-block reference/candidate time ratio (above 1: candidate faster)."""
+    r = [a / b for a, b in zip(reference, candidate, strict=True)]
+    return statistics.median(r), min(r), max(r)
+
+
+def machine(device: torch.device) -> dict[str, Any]:
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_model()
+    return {"torch": torch.__version__, "threads": torch.get_num_threads(), "device": name}
