@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from ganzoo import __version__
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, Interrupted, TrainingError
 from ganzoo.registry import PLURALS
 
 LIST_KINDS = [*PLURALS, "recipes"]
@@ -50,7 +50,9 @@ class GanzooGroup(click.Group):
         try:
             return super().invoke(ctx)
         except GanzooError as exc:
-            _err(str(exc))
+            # Under torchrun the ranks agree on stops and divergence: rank 0 says it for all.
+            if not (isinstance(exc, (Interrupted, TrainingError)) and os.environ.get("RANK", "0") != "0"):
+                _err(str(exc))
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             _err("interrupted.")

@@ -47,5 +47,13 @@ class TrainingError(GanzooError):
     """Training that cannot go on (a NaN loss, an unusable device)."""
 
 
+class Interrupted(GanzooError):
+    """Ctrl-C or SIGTERM: a checkpoint was written and the run can be resumed."""
+
+    def __init__(self, message: str, signum: int) -> None:
+        super().__init__(message)
+        self.exit_code = 128 + signum
+
+
 class MetricsError(GanzooError):
     """An evaluation that cannot be done: no feature extractor for the data, or a corrupt one."""

@@ -22,7 +22,7 @@ from torch import nn
 from ganzoo import checkpoint, distributed, rundir
 from ganzoo.batches import StreamBatches, TensorBatches
 from ganzoo.components import DataSpec, Discriminator, Generator, Loss
-from ganzoo.errors import GanzooError, TrainingError, UsageError
+from ganzoo.errors import Interrupted, TrainingError, UsageError
 from ganzoo.optim import FusedAdam
 from ganzoo.progress import Progress
 from ganzoo.recipes import RunConfig, TrainSettings
@@ -30,6 +30,9 @@ from ganzoo.sampling import eval_mode, noise, rescale, save_grid
 
 if TYPE_CHECKING:
     from ganzoo.evaluate import Evaluator
+
+# Under torchrun the ranks agree whether to stop (a signal) every this many steps.
+STOP_EVERY = 10
 
 # --on-nan skip gives up after this many iterations in a row without a finite loss.
 SKIP_LIMIT = 20
@@ -39,14 +42,6 @@ CHANNELS_LAST_DEVICES = ("cuda",)
 
 # Order of the figures accumulated on the device between two logged steps.
 STATS = ("d_loss_real", "d_loss_fake", "g_loss", "d_real", "d_fake", "d_acc_real", "d_acc_fake")
-
-
-class Interrupted(GanzooError):
-    """Ctrl-C or SIGTERM: a checkpoint was written and the run can be resumed."""
-
-    def __init__(self, message: str, signum: int) -> None:
-        super().__init__(message)
-        self.exit_code = 128 + signum
 
 
 @dataclass
@@ -282,7 +277,10 @@ class Trainer:
             try:
                 self._train_step()
             except Exception as exc:
-                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+                lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()] or [type(exc).__name__]
+                # "backend='inductor' raised:" says little without the line after it
+                first = " ".join(lines[:2]) if lines[0].endswith(":") else lines[0]
+                first = first[:300]
                 raise UsageError(
                     f"--compile failed: torch.compile could not build the networks ({first}); "
                     "train without --compile."
@@ -424,8 +422,9 @@ class Trainer:
                 if step % s.checkpoint_every == 0 and step != self.iterations:
                     self.save_checkpoint()
                 stop = self._stop_signal is not None
-                if self.group is not None:  # every rank stops at the same step, or the others hang
-                    stop = distributed.any_rank(stop, self.device)
+                if self.group is not None:  # every rank stops at the same step, or the others hang;
+                    # asked every STOP_EVERY steps: a collective per step costs gloo milliseconds
+                    stop = step % STOP_EVERY == 0 and distributed.any_rank(stop, self.device)
                 if stop:
                     self._interrupt()
         self.progress.stop()

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import torch
 from safetensors.torch import load_file
+
+from ganzoo.checkpoint import read_metadata
 
 pytestmark = pytest.mark.slow
 
@@ -90,3 +94,26 @@ def test_sync_bn_on_the_cpu_is_one_sentence(tmp_path: Path, mnist_dir: Path) -> 
     # torchrun reports its failed children with a traceback of its own launcher; none is ganzoo's.
     assert "ganzoo/" not in "".join(ln for ln in done.stderr.splitlines() if ln.strip().startswith("File "))
     assert not (tmp_path / "run" / "checkpoint").exists()
+
+
+def test_ctrl_c_on_torchrun_stops_every_rank_at_one_step_with_one_checkpoint(
+    tmp_path: Path, mnist_dir: Path
+) -> None:
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
+    cmd += ["-m", "ganzoo", "train", "vanilla-mlp", "mnist", "--out", "run", "--iterations", "1000000"]
+    cmd += ["--data-dir", str(mnist_dir), "--seed", "0", "--device", "cpu", "--set", "log_every=10"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(
+        cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    metrics = tmp_path / "run" / "metrics.jsonl"
+    deadline = time.monotonic() + 120
+    while not (metrics.exists() and metrics.read_text().count("\n") >= 2) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)  # what Ctrl-C in the terminal sends torchrun
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode != 0
+    assert err.count("error: Stopped by SIGINT at step") == 1, err[-3000:]  # rank 0 speaks for both
+    step = int(err.split("error: Stopped by SIGINT at step ")[1].split()[0])
+    saved = read_metadata(tmp_path / "run" / "checkpoint" / "state.safetensors")
+    assert json.loads(saved["state"])["step"] == step  # rank 0 wrote the step both agreed on

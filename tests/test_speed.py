@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from torch import nn
 
 from ganzoo import api
 from ganzoo.batches import TensorBatches
+from ganzoo.checkpoint import read_metadata
 from ganzoo.components import DataSpec
 from ganzoo.devices import set_cpu_threads, usable_cores
 from ganzoo.errors import UsageError
@@ -103,15 +106,8 @@ def test_mixed_precision_trains_keeps_fp32_weights_and_resumes_exactly(
 
 def test_fp16_keeps_the_gradient_scaler_in_the_checkpoint(tmp_path: Path, mnist_dir: Path) -> None:
     _train(tmp_path / "run", mnist_dir, precision="fp16", iterations=15)
-    meta = json.loads(load_metadata(tmp_path / "run" / "checkpoint" / "state.safetensors")["state"])
+    meta = json.loads(read_metadata(tmp_path / "run" / "checkpoint" / "state.safetensors")["state"])
     assert meta["scaler"]["scale"] > 0
-
-
-def load_metadata(path: Path) -> dict[str, str]:
-    from safetensors import safe_open
-
-    with safe_open(str(path), "pt") as f:
-        return dict(f.metadata())
 
 
 def test_channels_last_trains_the_dcgan_to_the_same_weights_within_rounding(
@@ -180,13 +176,36 @@ def test_a_compile_failure_is_one_sentence(
     assert "more lines" not in message and message.endswith("train without --compile.")
 
 
+def test_a_compile_failure_names_what_the_backend_raised(
+    tmp_path: Path, mnist_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(net: nn.Module) -> Any:
+        def forward(x: torch.Tensor) -> torch.Tensor:
+            raise RuntimeError(
+                "backend='inductor' raised:\nAssertionError: no compiler\n\nSet TORCHDYNAMO_VERBOSE=1"
+            )
+
+        return forward
+
+    monkeypatch.setattr(torch, "compile", broken)
+    with pytest.raises(
+        UsageError, match=r"networks \(backend='inductor' raised: AssertionError: no compiler\)"
+    ):
+        _train(tmp_path / "run", mnist_dir, compile=True)
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(
     not any(shutil.which(c) for c in ("g++", "c++", "clang++")), reason="torch.compile needs a C++ compiler"
 )
 def test_compile_trains_the_same_networks(tmp_path: Path, mnist_dir: Path) -> None:
-    _train(tmp_path / "eager", mnist_dir, iterations=5)
-    _train(tmp_path / "compiled", mnist_dir, iterations=5, compile=True)
+    # As a user runs it: a fresh process (torch.compile is sensitive to what a long test process
+    # imported before, such as setuptools' distutils shim).
+    for name, extra in (("eager", []), ("compiled", ["--compile"])):
+        cmd = [sys.executable, "-m", "ganzoo", "train", "vanilla-mlp", "mnist", "--out", str(tmp_path / name)]
+        cmd += ["--data-dir", str(mnist_dir), "--iterations", "5", "--seed", "3", "--device", "cpu", *extra]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
     a, b = (load_file(str(tmp_path / r / "generator.safetensors")) for r in ("eager", "compiled"))
     assert set(a) == set(b)  # saved under the plain module's names, not "_orig_mod."
     assert all(torch.allclose(a[k], b[k], rtol=1e-3, atol=1e-4) for k in a)
