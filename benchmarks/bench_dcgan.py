@@ -18,7 +18,7 @@ from itertools import pairwise
 from typing import Any
 
 import torch
-from common import ganzoo_trainer, interleave, machine, ratio, step_flops
+from common import compile_seconds, ganzoo_trainer, interleave, machine, ratio, step_flops
 from torch import nn
 
 from ganzoo.plugins.dcgan import plan
@@ -90,6 +90,7 @@ def main() -> None:
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--batch-size", type=int, default=BATCH)
     ap.add_argument("--no-variants", action="store_true", help="only ganzoo as configured vs the plain loop")
+    ap.add_argument("--compile", action="store_true", help="also time ganzoo with --compile")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -100,7 +101,10 @@ def main() -> None:
     if not args.no_variants:
         variants["ganzoo channels_last"] = (("memory_format=channels_last",), {})
         variants["ganzoo bf16"] = ((), {"precision": "bf16"})
+    if args.compile:
+        variants["ganzoo compile"] = ((), {"compile": True})
     out: dict[str, Any] = {**machine(device), "batch": batch, "blocks": args.blocks, "shapes": {}}
+    compile_s: dict[str, float] = {}
     for shape in SHAPES if args.shape == "all" else [args.shape]:
         dataset, recipe, channels, side = SHAPES[shape]
         data = torch.rand(20000, channels, side, side, device=device) * 2 - 1
@@ -116,6 +120,8 @@ def main() -> None:
                 options=options,
             )
             sides[name] = trainer.train_step
+            if options.get("compile"):
+                compile_s[shape] = compile_seconds(trainer)
         flops = step_flops(sides["ganzoo"])
         plain_flops = step_flops(sides["plain"])
         t = time.perf_counter()
@@ -127,6 +133,7 @@ def main() -> None:
             "matmul_1024_gflops": rate,
             "plain_ms": statistics.median(ms["plain"]),
             "seconds": time.perf_counter() - t,
+            **({"compile_seconds": compile_s[shape]} if shape in compile_s else {}),
             "sides": {},
         }
         for name in variants:
@@ -147,6 +154,8 @@ def main() -> None:
     for shape, res in out["shapes"].items():
         print(f"\n{shape}: {args.blocks} blocks x {args.iterations} iterations per side")
         print(f"  1024^3 fp32 matmul: {res['matmul_1024_gflops']:.1f} GFLOP/s")
+        if "compile_seconds" in res:
+            print(f"  --compile: first two steps took {res['compile_seconds']:.1f} s")
         print(
             f"  plain loop: {res['plain_ms']:.1f} ms/it "
             f"({res['plain_step_flops'] / 1e9:.2f} GFLOP per iteration)"

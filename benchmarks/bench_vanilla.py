@@ -13,14 +13,16 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
-from common import ganzoo_trainer, interleave, machine, ratio, step_flops
+from common import compile_seconds, ganzoo_trainer, interleave, machine, ratio, step_flops
 from torch import nn
 
 RECIPE = "seed-002-vanilla-mlp-mnist"
 N_DATA, LATENT, HIDDEN, PIXELS, BATCH = 60000, 100, 128, 784, 128
 
 
-def ganzoo_step(data: torch.Tensor, reuse_fake: bool, precision: str = "fp32") -> Callable[[], None]:
+def ganzoo_step(
+    data: torch.Tensor, reuse_fake: bool, precision: str = "fp32", compile: bool = False
+) -> Callable[[], None]:
     """The real code path: recipe → resolved config → registered classes → Trainer.train_step."""
     trainer = ganzoo_trainer(
         "vanilla-mlp",
@@ -29,10 +31,12 @@ def ganzoo_step(data: torch.Tensor, reuse_fake: bool, precision: str = "fp32") -
         data,
         torch.device("cpu"),
         sets=(f"reuse_fake={str(reuse_fake).lower()}",),
-        options={"precision": precision},
+        options={"precision": precision, "compile": compile},
     )
     s = trainer.s
     assert s.batch_size == BATCH and s.d_update == "split"
+    if compile:
+        print(f"--compile: the first two steps took {compile_seconds(trainer):.1f} s")
     return trainer.train_step
 
 
@@ -83,6 +87,7 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=50, help="untimed iterations per side first")
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
     ap.add_argument("--bf16", action="store_true", help="also time ganzoo with --precision bf16")
+    ap.add_argument("--compile", action="store_true", help="also time ganzoo with --compile")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -94,6 +99,8 @@ def main() -> None:
         sides[f"plain_{tag}"] = plain_step(data, reuse)
     if args.bf16:
         sides["ganzoo_bf16"] = ganzoo_step(data, True, "bf16")
+    if args.compile:
+        sides["ganzoo_compile"] = ganzoo_step(data, True, compile=True)
     flops = {tag: step_flops(sides[f"ganzoo_{tag}"]) for tag in ("reuse", "fresh")}
     plain_flops = step_flops(sides["plain_reuse"])
     ms, gflops = interleave(sides, args.blocks, args.iterations, args.warmup, torch.device("cpu"))
@@ -108,12 +115,15 @@ def main() -> None:
     pairs = [("reuse", "ganzoo_reuse", "plain_reuse", True), ("fresh", "ganzoo_fresh", "plain_fresh", False)]
     if args.bf16:
         pairs.append(("bf16", "ganzoo_bf16", "plain_reuse", True))
+    if args.compile:
+        pairs.append(("compile", "ganzoo_compile", "plain_reuse", True))
     for tag, ours, theirs, reuse in pairs:
         mid, lo, hi = ratio(ms[theirs], ms[ours])
         f = flops["reuse" if reuse else "fresh"]
         result["pairs"][tag] = {
             "reuse_fake": reuse,
             "precision": "bf16" if tag == "bf16" else "fp32",
+            "compile": tag == "compile",
             "ganzoo_ms": med[ours],
             "plain_ms": med[theirs],
             "ratio_plain_over_ganzoo": mid,
@@ -128,7 +138,8 @@ def main() -> None:
     print(f"{args.blocks} interleaved blocks x {args.iterations} iterations per side, batch {BATCH}")
     print(f"1024^3 fp32 matmul: {result['matmul_1024_gflops']:.1f} GFLOP/s (median over blocks)")
     for r in result["pairs"].values():
-        print(f"\nreuse_fake={str(r['reuse_fake']).lower()}, ganzoo in {r['precision']}:")
+        how = f"ganzoo in {r['precision']}" + (", compiled" if r["compile"] else "")
+        print(f"\nreuse_fake={str(r['reuse_fake']).lower()}, {how}:")
         print(f"  ganzoo train_step  {r['ganzoo_ms']:.3f} ms/it (median)")
         print(f"  plain loop (fp32)  {r['plain_ms']:.3f} ms/it (median)")
         lo, hi = r["ratio_range"]

@@ -92,6 +92,15 @@ def ganzoo_trainer(
     )
 
 
+def compile_seconds(trainer: Trainer) -> float:
+    """Wall time of the first two steps of a ``--compile`` trainer: tracing and building the kernels
+    (the second step compiles G's step with D frozen)."""
+    t = time.perf_counter()
+    trainer.train_step()
+    trainer.train_step()
+    return time.perf_counter() - t
+
+
 def step_flops(step: Callable[[], None]) -> int:
     """FLOPs of one call (matmuls and convolutions, forward and backward) by torch's counter."""
     with FlopCounterMode(display=False) as counter:
