@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ganzoo.errors import GanzooError, RunDirError, UsageError
 from ganzoo.manager import PluginManager, get_manager
 from ganzoo.progress import PlainProgress, Progress
 from ganzoo.recipes import RunConfig, resolve
 from ganzoo.registry import KINDS
+
+if TYPE_CHECKING:
+    from ganzoo.loaded import LoadedGenerator
+    from ganzoo.trainer import Run
 
 
 def list_components(kind: str | None = None, manager: PluginManager | None = None) -> list[dict[str, Any]]:
@@ -57,7 +61,7 @@ def train(
     discriminator: str | None = None,
     loss: str | None = None,
     out: Path | None = None,
-    runs_root: Path = Path("runs"),
+    runs_root: Path | None = None,
     force: bool = False,
     data_dir: Path | None = None,
     sets: list[str] | tuple[str, ...] = (),
@@ -65,18 +69,23 @@ def train(
     progress: Progress | None = None,
     manager: PluginManager | None = None,
     **options: Any,
-) -> Any:
-    """Train ``arch`` on ``dataset`` (or resume a run) and return a :class:`ganzoo.trainer.TrainResult`.
+) -> Run:
+    """Train ``arch`` on ``dataset`` (or resume a run) and return the :class:`ganzoo.Run`.
 
     ``options`` are training settings (iterations, batch_size, lr_g, device, seed, ...) that
     override the recipe; ``sets`` are ``KEY=VALUE`` strings reaching any declared hyperparameter.
     """
-    from ganzoo import build, rundir
+    from ganzoo import build, rundir, settings
     from ganzoo.devices import resolve_device, set_cpu_threads
     from ganzoo.trainer import Trainer, new_seed
 
     manager = manager or get_manager()
     progress = progress or PlainProgress()
+    # CLI > environment > the user's config file > recipe > component defaults (ganzoo.settings).
+    explicit = {k: v for k, v in options.items() if v is not None}
+    if "device" not in explicit and os.environ.get(settings.ENV_DEVICE):
+        explicit["device"] = os.environ[settings.ENV_DEVICE]
+    options = explicit if resume is not None else {**settings.train_defaults(), **explicit}
     if resume is not None:
         run = rundir.RunDir.open(Path(resume))
         doc = run.config
@@ -105,7 +114,8 @@ def train(
             options=options,
             sets=sets,
         )
-        run_dir = Path(out) if out is not None else rundir.default_run_dir(Path(runs_root), arch, dataset)
+        root = Path(runs_root) if runs_root is not None else settings.runs_root()
+        run_dir = Path(out) if out is not None else rundir.default_run_dir(root, arch, dataset)
         if int(os.environ.get("RANK", "0")) == 0:  # under torchrun the other ranks write nothing
             rundir.check_new_run_dir(run_dir, force)
         doc = {}
@@ -192,35 +202,6 @@ def train(
     return result
 
 
-@dataclass
-class LoadedGenerator:
-    """A trained generator rebuilt from its safetensors file alone."""
-
-    module: Any
-    config: RunConfig
-    spec: Any
-    device: Any
-    ema: bool = False  # the weights are the moving average (``--ema``)
-    doc: dict[str, Any] = field(default_factory=dict)
-
-    def sample(self, n: int, seed: int | None = None) -> Any:
-        """``n`` samples, images in [0, 1], from the generator in eval mode; same seed, same samples."""
-        import torch
-
-        from ganzoo.sampling import noise, rescale
-
-        gen = torch.Generator(device=self.device)
-        gen.manual_seed(seed if seed is not None else int(torch.seed() & 0x7FFFFFFF))
-        z = noise(self.config.train.prior, n, self.config.train.latent_dim, gen, self.device)
-        self.module.eval()
-        with torch.inference_mode():
-            x = self.module(z).float()
-        out_range = type(self.module).output_range()
-        if self.spec.kind == "image":
-            return rescale(x, out_range, (0.0, 1.0)).clamp(0, 1)
-        return rescale(x, out_range, tuple(self.spec.value_range))
-
-
 def load_generator(
     path: Path, device: str = "cpu", manager: PluginManager | None = None, ema: bool = True
 ) -> LoadedGenerator:
@@ -249,8 +230,10 @@ def load_generator(
         g.load_state_dict(tensors)
     except RuntimeError as exc:
         raise RunDirError(f"{path} does not fit the generator '{config.generator}' it names.") from exc
+    from ganzoo.loaded import LoadedGenerator
+
     dev = resolve_device(device)
-    return LoadedGenerator(g.to(dev), config, spec, dev, path.name == rundir.GENERATOR_EMA, doc)
+    return LoadedGenerator(g, config, spec, dev, path.name == rundir.GENERATOR_EMA, doc)
 
 
 def generate(
@@ -263,11 +246,15 @@ def generate(
     manager: PluginManager | None = None,
     nice_factor: int = 20,
     smooth: int = 0,
+    interpolate: bool = False,
+    steps: int = 10,
 ) -> Path:
     """Write ``n`` samples as a PNG grid, a ``.safetensors`` file (tensor ``samples``) or a folder of PNGs.
 
     ``nice`` draws ``nice_factor``×n samples and keeps the n the run's discriminator rates most real
     (source 000). Sequences go to a PNG as curves (``smooth``: source 004's rolling mean).
+    ``interpolate`` makes ``n`` rows of ``steps`` samples, each row a walk through the latent space
+    between two random points (slerp for a normal prior).
     """
     from ganzoo.sampling import save_grid
 
@@ -275,17 +262,27 @@ def generate(
         raise UsageError(f"-n must be a positive whole number, got {n}.")
     if nice and nice_factor < 1:
         raise UsageError(f"--nice-factor must be at least 1, got {nice_factor}.")
+    if interpolate and (nice or steps < 2):
+        raise UsageError(
+            "--interpolate takes --steps of at least 2 and does not go with --nice."
+            if nice
+            else f"--steps must be at least 2 (the two ends of each walk), got {steps}."
+        )
     g = load_generator(run, device=device, manager=manager)
-    samples = (
-        _nice(g, Path(run), n, seed, manager or get_manager(), nice_factor)
-        if nice
-        else g.sample(n, seed=seed)
-    )
+    if interpolate and g.spec.kind != "image":
+        raise UsageError("--interpolate draws a grid of images; this generator makes sequences.")
+    if interpolate:
+        samples = g.interpolate(n, steps, seed=seed)
+    elif nice:
+        samples = _nice(g, Path(run), n, seed, manager or get_manager(), nice_factor)
+    else:
+        samples = g.sample(n, seed=seed)
     samples = samples.cpu()
     run_path = Path(run)
     if out is None:
         base = run_path if run_path.is_dir() else run_path.parent
-        out = base / "samples" / f"generated-seed{seed if seed is not None else 'random'}.png"
+        kind = "interpolation" if interpolate else "generated"
+        out = base / "samples" / f"{kind}-seed{seed if seed is not None else 'random'}.png"
     is_dir = str(out).endswith(("/", "\\")) or Path(out).is_dir() or not Path(out).suffix
     out = Path(out)
     if is_dir:
@@ -296,7 +293,7 @@ def generate(
             save_grid(image.unsqueeze(0), out / f"{i:06d}.png")
     elif out.suffix.lower() == ".png":
         if g.spec.kind == "image":
-            save_grid(samples, out)
+            save_grid(samples, out, columns=steps if interpolate else None)
         else:
             from ganzoo.plots import plot_curves
 
@@ -334,7 +331,7 @@ def _nice(
     d.load_state_dict(tensors)
     d.eval()
     candidates = g.sample(factor * n, seed=seed)
-    sample_range = (0.0, 1.0) if g.spec.kind == "image" else tuple(g.spec.value_range)
+    sample_range = (0.0, 1.0) if g.spec.kind == "image" else g.spec.value_range
     out_range = type(g.module).output_range()
     return top_scored(candidates, lambda x: d(rescale(x, sample_range, out_range)), n)
 
@@ -413,3 +410,53 @@ def data_fetch(name: str, data_dir: Path | None = None, manager: PluginManager |
     manager = manager or get_manager()
     ds = build.lookup(manager, "dataset", name)(data_dir)
     return str(ds.fetch())
+
+
+def show(run: Path) -> dict[str, Any]:
+    """What a run is and how far it got, from its files alone (no torch): ``ganzoo show``'s content."""
+    from ganzoo import rundir
+
+    rd = rundir.RunDir.open(Path(run))
+    doc, path = rd.config, rd.path
+    lines: list[dict[str, Any]] = []
+    metrics = path / rundir.METRICS
+    if metrics.is_file():
+        for line in metrics.read_text(encoding="utf-8").splitlines():
+            try:
+                lines.append(json.loads(line))
+            except ValueError:  # a line cut short by a kill
+                continue
+    logged = [r for r in lines if "g_loss" in r]
+    evals = [r for r in lines if "eval" in r]
+    result = doc.get("result") or {}
+    grids = sorted((path / rundir.SAMPLES).glob("step-*.png"))
+    run_cfg = doc["run"]
+    summary: dict[str, Any] = {
+        "run_dir": str(path),
+        "status": "finished" if result else "unfinished",
+        "recipe": run_cfg.get("recipe"),
+        "generator": run_cfg.get("generator"),
+        "discriminator": run_cfg.get("discriminator"),
+        "dataset": run_cfg.get("dataset"),
+        "loss": run_cfg.get("loss"),
+        "data": {"shape": doc.get("data", {}).get("shape"), "size": doc.get("data_size")},
+        "seed": doc.get("seed"),
+        "device": doc.get("device"),
+        "world_size": doc.get("world_size", 1),
+        "steps": result.get("steps", logged[-1]["step"] if logged else 0),
+        "iterations": doc.get("iterations", run_cfg.get("train", {}).get("iterations")),
+        "seconds": result.get("seconds", doc.get("seconds")),
+        "created": doc.get("created"),
+        "last": result.get("last")
+        or ({k: v for k, v in logged[-1].items() if k != "step"} if logged else {}),
+        "eval": result.get("eval") or (evals[-1]["eval"] if evals else None),
+        "latest_grid": str(grids[-1]) if grids else None,
+        "files": {
+            p.relative_to(path).as_posix(): p.stat().st_size
+            for p in sorted(path.rglob("*"))
+            if p.is_file() and not p.name.startswith(".")
+        },
+    }
+    if not result:
+        summary["resume"] = f"ganzoo train --resume {path}"
+    return summary

@@ -8,14 +8,13 @@ from __future__ import annotations
 import json
 import os
 import sys
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import click
 
 from ganzoo import __version__
-from ganzoo.errors import GanzooError, Interrupted, TrainingError
+from ganzoo.errors import GanzooError, Interrupted, RunDirError, TrainingError
 from ganzoo.registry import PLURALS
 
 LIST_KINDS = [*PLURALS, "recipes"]
@@ -24,11 +23,13 @@ WRAPPED = {"summary", "status", "where", "provides"}  # table columns that may f
 
 def _err(message: str, hint: str | None = None) -> None:
     from rich.console import Console
+    from rich.markup import escape
 
+    # The message is text, not markup: "[train]" in it must print as written.
     console = Console(stderr=True, highlight=False, soft_wrap=True)
-    console.print(f"[bold red]error:[/] {message}", markup=True)
+    console.print(f"[bold red]error:[/] {escape(message)}", markup=True)
     if hint:
-        console.print(f"[dim]hint: {hint}[/]")
+        console.print(f"[dim]hint: {escape(hint)}[/]")
 
 
 def _warn_failed_plugins() -> None:
@@ -63,12 +64,51 @@ class GanzooGroup(click.Group):
             ctx.exit(1)
 
 
-def _version_text() -> str:
-    try:
-        torch_version = metadata.version("torch")
-    except metadata.PackageNotFoundError:
-        torch_version = "not installed"
-    return f"ganzoo {__version__} (torch {torch_version}, python {sys.version.split()[0]})"
+def _complete(kind: str) -> Any:
+    """Shell completion of component (or recipe) names, from the registry: no torch is imported."""
+
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+        from click.shell_completion import CompletionItem
+
+        try:
+            if kind == "recipe":
+                from ganzoo.recipes import load_recipes
+
+                names = [(name, r.summary) for name, r in load_recipes().items()]
+            else:
+                from ganzoo.api import list_components
+
+                names = [(c["name"], c["summary"]) for c in list_components(kind)]
+        except GanzooError:  # a broken zoo.toml or plugin: no suggestions rather than a traceback
+            return []
+        return [CompletionItem(n, help=h) for n, h in sorted(set(names)) if n.startswith(incomplete)]
+
+    return complete
+
+
+def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """ganzoo's, torch's and the device's versions (this one imports torch: about a second)."""
+    if not value or ctx.resilient_parsing:
+        return
+    import torch
+
+    from ganzoo.devices import resolve_device
+
+    build = f"CUDA {torch.version.cuda}" if torch.version.cuda else "CPU only"
+    device = resolve_device("auto")
+    if device.type == "cuda":
+        props = torch.cuda.get_device_properties(device)
+        where = (
+            f"cuda ({props.name}, compute {props.major}.{props.minor}, {torch.cuda.device_count()} visible)"
+        )
+    elif device.type == "mps":
+        where = "mps (Apple GPU)"
+    else:
+        where = f"cpu ({torch.get_num_threads()} threads)"
+    click.echo(f"ganzoo {__version__}")
+    click.echo(f"torch {torch.__version__} ({build}), python {sys.version.split()[0]}")
+    click.echo(f"device: {where}")
+    ctx.exit()
 
 
 def _disable_plugins(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> None:
@@ -89,7 +129,14 @@ def _disable_plugins(ctx: click.Context, param: click.Parameter, values: tuple[s
 
 
 @click.group(cls=GanzooGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", message=_version_text())
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show ganzoo's, torch's and the device's versions and exit.",
+)
 @click.option(
     "-p",
     "disable",
@@ -216,12 +263,24 @@ def _positive(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 
 
 @cli.command("train")
-@click.argument("arch", required=False)
-@click.argument("dataset", required=False)
-@click.option("--loss", help="Loss by name (default: the recipe's, else the architecture's).")
-@click.option("--generator", help="Generator by name, to mix with another architecture's discriminator.")
-@click.option("--discriminator", help="Discriminator by name.")
-@click.option("--recipe", help="A zoo.toml recipe by name (default: the one for ARCH and DATASET).")
+@click.argument("arch", required=False, shell_complete=_complete("generator"))
+@click.argument("dataset", required=False, shell_complete=_complete("dataset"))
+@click.option(
+    "--loss",
+    shell_complete=_complete("loss"),
+    help="Loss by name (default: the recipe's, else the architecture's).",
+)
+@click.option(
+    "--generator",
+    shell_complete=_complete("generator"),
+    help="Generator by name, to mix with another architecture's discriminator.",
+)
+@click.option("--discriminator", shell_complete=_complete("discriminator"), help="Discriminator by name.")
+@click.option(
+    "--recipe",
+    shell_complete=_complete("recipe"),
+    help="A zoo.toml recipe by name (default: the one for ARCH and DATASET).",
+)
 @click.option("--iterations", type=int, callback=_positive, help="Total generator steps.")
 @click.option(
     "--epochs", type=float, callback=_positive, help="Passes over the data (overrides --iterations)."
@@ -232,7 +291,7 @@ def _positive(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 @click.option("--d-steps", type=int, callback=_positive, help="Discriminator steps per generator step.")
 @click.option("--latent-dim", type=int, callback=_positive)
 @click.option("--label-smoothing", type=float, help="One-sided: real labels become 1 - X.")
-@click.option("--device", help="auto (default), cpu, cuda, cuda:N or mps.")
+@click.option("--device", envvar="GANZOO_DEVICE", help="auto (default), cpu, cuda, cuda:N or mps.")
 @click.option("--seed", type=int, help="Makes a CPU run repeatable.")
 @click.option(
     "--on-nan",
@@ -335,7 +394,11 @@ def train_cmd(
 @cli.command("generate")
 @click.argument("run", type=click.Path(path_type=Path))
 @click.option(
-    "-n", "n", type=int, default=64, show_default=True, callback=_positive, help="How many samples."
+    "-n",
+    "n",
+    type=int,
+    callback=_positive,
+    help="How many samples (default 64; with --interpolate, rows: 8).",
 )
 @click.option("--seed", type=int, help="Same seed, same samples.")
 @click.option("--nice", is_flag=True, help="Keep the n best of 20×n samples as rated by the discriminator.")
@@ -349,12 +412,18 @@ def train_cmd(
 )
 @click.option("--smooth", type=int, default=0, help="Sequences: plot a rolling mean over this many points.")
 @click.option(
+    "--interpolate",
+    is_flag=True,
+    help="n rows, each a walk between two random latent points (slerp for normal noise).",
+)
+@click.option("--steps", type=int, default=10, show_default=True, help="With --interpolate: samples per row.")
+@click.option(
     "-o",
     "--out",
     type=click.Path(path_type=Path),
     help="A .png grid, a .safetensors file (tensor 'samples') or a folder (one PNG each).",
 )
-@click.option("--device", default="cpu", show_default=True)
+@click.option("--device", default="cpu", show_default=True, envvar="GANZOO_DEVICE", show_envvar=True)
 def generate_cmd(
     run: Path,
     n: int,
@@ -362,16 +431,124 @@ def generate_cmd(
     nice: bool,
     nice_factor: int,
     smooth: int,
+    interpolate: bool,
+    steps: int,
     out: Path | None,
     device: str,
 ) -> None:
     """Sample a trained generator: RUN is a run directory or a generator.safetensors file."""
     from ganzoo.api import generate
 
+    n = n or (8 if interpolate else 64)
     path = generate(
-        run, n=n, seed=seed, out=out, nice=nice, device=device, nice_factor=nice_factor, smooth=smooth
+        run,
+        n=n,
+        seed=seed,
+        out=out,
+        nice=nice,
+        device=device,
+        nice_factor=nice_factor,
+        smooth=smooth,
+        interpolate=interpolate,
+        steps=steps,
     )
-    click.echo(f"wrote {n} samples to {path}")
+    what = f"{n} walks of {steps} samples" if interpolate else f"{n} samples"
+    click.echo(f"wrote {what} to {path}")
+
+
+# -- completion ----------------------------------------------------------------------------------
+
+
+@cli.command("completion")
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion_cmd(shell: str) -> None:
+    """Print the shell-completion script for SHELL (commands, options and component names).
+
+    \b
+    bash: ganzoo completion bash > ~/.local/share/bash-completion/completions/ganzoo
+    zsh:  ganzoo completion zsh > "${fpath[1]}/_ganzoo"
+    fish: ganzoo completion fish > ~/.config/fish/completions/ganzoo.fish
+    """
+    from click.shell_completion import get_completion_class
+
+    cls = get_completion_class(shell)
+    assert cls is not None  # the three choices are click's own
+    ctx = click.get_current_context()
+    click.echo(cls(cli, {}, "ganzoo", "_GANZOO_COMPLETE").source(), nl=False)
+    ctx.exit(0)
+
+
+# -- show ----------------------------------------------------------------------------------------
+
+
+@cli.command("show")
+@click.argument("run", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@click.option("--open", "open_grid", is_flag=True, help="Open the latest sample grid in the system viewer.")
+def show_cmd(run: Path, as_json: bool, open_grid: bool) -> None:
+    """Summarise a run: what trained on what, how far, how well, and its files."""
+    from ganzoo.api import show
+
+    info = show(run)
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+    else:
+        _print_show(info)
+    if open_grid:
+        if info["latest_grid"] is None:
+            raise RunDirError(f"{info['run_dir']} has no sample grid yet.")
+        click.launch(info["latest_grid"])
+
+
+def _print_show(info: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"ganzoo run {info['run_dir']}", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    steps = f"{info['steps']:,} of {info['iterations']:,}" if info.get("iterations") else f"{info['steps']:,}"
+    status = info["status"] + (f" (resume: {info['resume']})" if "resume" in info else "")
+    seconds = info.get("seconds")
+    shape = "x".join(map(str, info["data"]["shape"] or []))
+    rows = [
+        ("status", status),
+        ("recipe", str(info["recipe"])),
+        ("networks", f"G {info['generator']}, D {info['discriminator']}, loss {info['loss']}"),
+        ("data", f"{info['dataset']}: {info['data']['size']:,} samples of {shape}"),
+        ("iterations", steps),
+        ("time", f"{seconds:.1f} s" if seconds is not None else "-"),
+        (
+            "seed, device",
+            f"{info['seed']}, {info['device']}"
+            + (f" x {info['world_size']}" if info["world_size"] > 1 else ""),
+        ),
+    ]
+    last = info.get("last") or {}
+    if last:
+        keys = [("d_loss", "D loss"), ("g_loss", "G loss"), ("d_real", "D(x)"), ("d_fake", "D(G(z))")]
+        rows.append(("last figures", "  ".join(f"{label} {last[k]:.3f}" for k, label in keys if k in last)))
+    if info.get("eval"):
+        figures = {k: v for k, v in info["eval"].items() if isinstance(v, (int, float))}
+        rows.append(("eval", "  ".join(f"{METRIC_NAMES.get(k, k)} {v:.4g}" for k, v in figures.items())))
+    files = info["files"]
+    grids = [f for f in files if f.startswith("samples/step-")]
+    listed = [
+        f"{name} ({_size(size)})" for name, size in files.items() if not name.startswith("samples/step-")
+    ]
+    rows.append(("files", ", ".join(listed) + (f", samples/: {len(grids)} grids" if grids else "")))
+    rows.append(("latest grid", info["latest_grid"] or "-"))
+    for key, value in rows:
+        table.add_row(key, value)
+    Console(highlight=False, soft_wrap=False).print(table)
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB"):
+        if n < 1024:
+            return f"{n:.0f} {unit}"
+        n = n / 1024  # type: ignore[assignment]
+    return f"{n:.1f} GB"
 
 
 # -- new-plugin ----------------------------------------------------------------------------------
@@ -406,7 +583,7 @@ def new_plugin_cmd(name: str, parent: Path) -> None:
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Noise seed: same seed, same figures.")
 @click.option("--batch-size", type=int, default=500, show_default=True, callback=_positive)
-@click.option("--device", default="cpu", show_default=True)
+@click.option("--device", default="cpu", show_default=True, envvar="GANZOO_DEVICE", show_envvar=True)
 @click.option(
     "--inception-weights",
     type=click.Path(path_type=Path),
@@ -454,7 +631,9 @@ def eval_cmd(
     console = Console()
     console.print(table)
     protocol = "; ".join(f"{k}: {v}" for k, v in result["protocol"].items())
-    console.print(f"generator: {result['generator']}; {protocol}", highlight=False, soft_wrap=True)
+    console.print(
+        f"generator: {result['generator']}; {protocol}", highlight=False, soft_wrap=True, markup=False
+    )
 
 
 METRIC_NAMES = {

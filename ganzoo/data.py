@@ -59,11 +59,15 @@ def cache_dir(name: str) -> Path:
 
 
 def user_data_dir(explicit: Path | None = None) -> Path | None:
-    """The folder the user named for data files: ``--data-dir`` if given, else ``$GANZOO_DATA``."""
+    """The folder the user named for data files: ``--data-dir``, ``$GANZOO_DATA``, or the config file's."""
     if explicit is not None:
         return Path(explicit).expanduser()
     env = os.environ.get(ENV_DATA)
-    return Path(env).expanduser() if env else None
+    if env:
+        return Path(env).expanduser()
+    from ganzoo import settings
+
+    return settings.data_dir()
 
 
 def offline() -> bool:

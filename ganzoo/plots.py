@@ -26,13 +26,15 @@ def plot_losses(metrics: Path, out: Path) -> None:
     key = next((k for k in ("fd", "mmd") if evals and k in evals[0]["eval"]), None)
     fig, axes = plt.subplots(1, 3 if key else 2, figsize=(16 if key else 11, 4))
     ax_loss, ax_d = axes[0], axes[1]
+    # Each figure raw (faint) and smoothed over a twentieth of the run (solid, same colour).
+    window = max(1, len(rows) // 20)
     for name, label in (("d_loss", "D loss"), ("g_loss", "G loss")):
-        ax_loss.plot(steps, [r[name] for r in rows], label=label)
+        _raw_and_smoothed(ax_loss, steps, [r[name] for r in rows], label, window)
     ax_loss.set_xlabel("iteration")
-    ax_loss.set_title("losses")
+    ax_loss.set_title("losses" + (f" (smoothed over {window} logged steps)" if window > 1 else ""))
     ax_loss.legend()
     for name, label in (("d_real", "D(x)"), ("d_fake", "D(G(z))"), ("d_acc", "D accuracy")):
-        ax_d.plot(steps, [r[name] for r in rows], label=label)
+        _raw_and_smoothed(ax_d, steps, [r[name] for r in rows], label, window)
     ax_d.set_ylim(0, 1)
     ax_d.set_xlabel("iteration")
     ax_d.set_title("discriminator")
@@ -48,6 +50,39 @@ def plot_losses(metrics: Path, out: Path) -> None:
     with atomic_path(Path(out)) as tmp:
         fig.savefig(tmp, format="png", dpi=100)
     plt.close(fig)
+
+
+def _raw_and_smoothed(ax: Any, steps: list[int], values: list[float], label: str, window: int) -> None:
+    if window <= 1:
+        ax.plot(steps, values, label=label)
+        return
+    (raw,) = ax.plot(steps, values, alpha=0.25, linewidth=0.8)
+    smooth = [sum(values[i : i + window]) / window for i in range(len(values) - window + 1)]
+    ax.plot(steps[window - 1 :], smooth, color=raw.get_color(), label=label)
+
+
+def progress_gif(samples: Path, out: Path, max_frames: int = 120) -> int:
+    """The sample grids of a run (samples/step-*.png), in step order, as one looping GIF.
+
+    At most ``max_frames`` frames, evenly spaced, the last grid always included; each frame
+    shows for 0.2 s and the last for 2 s. Returns the number of frames (0: nothing written).
+    """
+    from PIL import Image
+
+    grids = sorted(Path(samples).glob("step-*.png"))
+    if not grids:
+        return 0
+    if len(grids) > max_frames:
+        picks = {round(i * (len(grids) - 1) / (max_frames - 1)) for i in range(max_frames)}
+        grids = [g for i, g in enumerate(grids) if i in picks]
+    frames = []
+    for path in grids:
+        with Image.open(path) as im:
+            frames.append(im.convert("RGB"))
+    durations = [200] * (len(frames) - 1) + [2000]
+    with atomic_path(Path(out)) as tmp:
+        frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0)
+    return len(frames)
 
 
 def rolling_mean(x: Any, window: int) -> Any:

@@ -117,7 +117,7 @@ class RichProgress:
         self.advance(step)
 
     def note(self, text: str) -> None:
-        self.bar.console.print(text)  # above the live bar, which stays
+        self.bar.console.print(text, markup=False)  # above the live bar, which stays
 
     def stop(self) -> None:
         self.bar.stop()

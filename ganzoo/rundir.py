@@ -19,6 +19,7 @@ CHECKPOINT_DIR = "checkpoint"
 METRICS = "metrics.jsonl"
 SAMPLES = "samples"
 LOSSES = "losses.png"
+PROGRESS = "samples/progress.gif"  # the sample grids over training, one frame each
 
 
 def default_run_dir(root: Path, arch: str, dataset: str) -> Path:

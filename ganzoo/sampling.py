@@ -47,10 +47,13 @@ def grid_shape(n: int) -> tuple[int, int]:
     return cols, math.ceil(n / cols)
 
 
-def save_grid(images: torch.Tensor, path: Path) -> None:
-    """Tile images (N, C, H, W) with values in [0, 1] into one PNG, written atomically."""
+def save_grid(images: torch.Tensor, path: Path, columns: int | None = None) -> None:
+    """Tile images (N, C, H, W) with values in [0, 1] into one PNG, written atomically.
+
+    ``columns`` defaults to floor(sqrt(N)) (source 000's grid).
+    """
     from torchvision.utils import save_image
 
-    cols, _ = grid_shape(images.shape[0])
+    cols = columns or grid_shape(images.shape[0])[0]
     with atomic_path(Path(path)) as tmp:
         save_image(images.detach().float().cpu().clamp(0, 1), tmp, nrow=cols, padding=2, format="png")

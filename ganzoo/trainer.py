@@ -30,6 +30,7 @@ from ganzoo.sampling import eval_mode, noise, rescale, save_grid
 
 if TYPE_CHECKING:
     from ganzoo.evaluate import Evaluator
+    from ganzoo.loaded import LoadedGenerator
 
 # Under torchrun the ranks agree whether to stop (a signal) every this many steps.
 STOP_EVERY = 10
@@ -45,11 +46,33 @@ STATS = ("d_loss_real", "d_loss_fake", "g_loss", "d_real", "d_fake", "d_acc_real
 
 
 @dataclass
-class TrainResult:
+class Run:
+    """A finished (or stopped and resumed) training run: where it lives and how it ended."""
+
     run_dir: Path
     steps: int
     seconds: float
-    last: dict[str, float] = field(default_factory=dict)
+    last: dict[str, float] = field(default_factory=dict)  # the last logged figures
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """config.json: the resolved configuration, seed, data, versions and result."""
+        doc: dict[str, Any] = json.loads((self.run_dir / rundir.CONFIG).read_text())
+        return doc
+
+    def metrics(self) -> list[dict[str, Any]]:
+        """metrics.jsonl, one dict per logged step (and per evaluation)."""
+        text = (self.run_dir / rundir.METRICS).read_text()
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+    def load_generator(self, device: str = "cpu", ema: bool = True) -> LoadedGenerator:
+        """The trained generator, ready to ``.sample(n, seed=...)``."""
+        from ganzoo.api import load_generator
+
+        return load_generator(self.run_dir, device=device, ema=ema)
+
+
+TrainResult = Run  # the name before issue 8
 
 
 def make_optimizer(
@@ -391,7 +414,7 @@ class Trainer:
         return self.G_ema if self.G_ema is not None else self.G
 
     # -- the loop ----------------------------------------------------------------------------
-    def run(self, resume: bool = False) -> TrainResult:
+    def run(self, resume: bool = False) -> Run:
         s = self.s
         if self.main:
             (self.run_dir / rundir.SAMPLES).mkdir(parents=True, exist_ok=True)
@@ -432,7 +455,7 @@ class Trainer:
         self.doc["seconds"] = seconds
         self.save_checkpoint()
         self._finish(last, seconds)
-        return TrainResult(self.run_dir, self.step, seconds, last)
+        return Run(self.run_dir, self.step, seconds, last)
 
     def _log(self) -> dict[str, float]:
         # The figures and whether each network's weights are still finite, in one host sync.
@@ -618,6 +641,7 @@ class Trainer:
     def _interrupt(self) -> None:
         self.progress.stop()
         self.save_checkpoint()
+        self._progress_gif()
         signum = self._stop_signal or signal.SIGINT
         name = signal.Signals(signum).name
         raise Interrupted(
@@ -645,6 +669,14 @@ class Trainer:
         from ganzoo.plots import plot_losses
 
         plot_losses(self.run_dir / rundir.METRICS, self.run_dir / rundir.LOSSES)
+        self._progress_gif()
+
+    def _progress_gif(self) -> None:
+        """samples/progress.gif from the grids so far: at the end, and when a run is stopped."""
+        if self.main and self.spec.kind == "image":
+            from ganzoo.plots import progress_gif
+
+            progress_gif(self.run_dir / rundir.SAMPLES, self.run_dir / rundir.PROGRESS)
 
 
 def _host_rng_state(extra: dict[str, torch.Tensor]) -> dict[str, Any]:

@@ -17,8 +17,11 @@ def isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     """No network mirrors, an empty cache, no user plugin settings, a manager built afresh."""
     monkeypatch.setenv("GANZOO_OFFLINE", "1")
     monkeypatch.setenv("GANZOO_CACHE", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))  # no user config file
     for var in (
         "GANZOO_DATA",
+        "GANZOO_HOME",
+        "GANZOO_DEVICE",
         "GANZOO_PLUGINS",
         "GANZOO_DISABLE_PLUGINS",
         "GANZOO_STRICT_PLUGINS",

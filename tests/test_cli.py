@@ -55,7 +55,7 @@ def test_plugins_all_shows_the_builtins() -> None:
 
 
 @pytest.mark.parametrize(
-    "argv", [["list"], ["--help"], ["--version"], ["list", "recipes"], ["plugins", "--all"]]
+    "argv", [["list"], ["--help"], ["list", "recipes"], ["plugins", "--all"], ["show", "--help"]]
 )
 def test_light_commands_never_import_torch(argv: list[str]) -> None:
     code = (

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import torch
-from PIL import Image
+from PIL import Image, ImageChops
 from safetensors.torch import load_file
 
 from ganzoo import api, hookimpl
@@ -56,8 +56,17 @@ def test_the_run_directory_holds_what_the_design_promises(tmp_path: Path, mnist_
     )
     assert all(0 <= r["d_real"] <= 1 for r in rows)
     grids = sorted(p.name for p in (run / "samples").iterdir())
-    assert grids == ["step-0000030.png", "step-0000060.png"]
-    assert Image.open(run / "samples" / grids[0]).size == (4 * 30 + 2, 4 * 30 + 2)  # 4x4 grid, 2 px padding
+    assert grids == ["progress.gif", "step-0000030.png", "step-0000060.png"]
+    assert Image.open(run / "samples" / grids[1]).size == (4 * 30 + 2, 4 * 30 + 2)  # 4x4 grid, 2 px padding
+    # The grids over training as one animation: a frame per grid, decodable, the last one held.
+    with Image.open(run / "samples" / "progress.gif") as gif:
+        assert gif.format == "GIF" and gif.n_frames == 2 and gif.size == (4 * 30 + 2, 4 * 30 + 2)
+        gif.seek(1)
+        assert gif.info["duration"] == 2000
+        last = gif.convert("L")
+    grid = Image.open(run / "samples" / "step-0000060.png").convert("L")
+    diff = ImageChops.difference(last, grid).getextrema()
+    assert diff[1] <= 8
     assert Image.open(run / "losses.png").size[0] > 400
     assert list((run / "checkpoint").iterdir()) == [run / "checkpoint" / "state.safetensors"]
 
