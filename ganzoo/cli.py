@@ -314,6 +314,12 @@ def _positive(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     help="torch.compile both networks (opt-in: costs compile time up front).",
 )
 @click.option(
+    "--tensorboard/--no-tensorboard",
+    "tensorboard",
+    default=None,
+    help="Also log to RUN/tensorboard (needs the tensorboard package: pip install 'ganzoo[tensorboard]').",
+)
+@click.option(
     "--sync-bn/--no-sync-bn",
     "sync_bn",
     default=None,
@@ -338,6 +344,7 @@ def _positive(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 )
 @click.option("--resume", type=click.Path(path_type=Path), help="Continue a run from its checkpoint.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@click.option("--json", "as_json", is_flag=True, help="No progress output; the result as one JSON object.")
 def train_cmd(
     arch: str | None,
     dataset: str | None,
@@ -352,6 +359,7 @@ def train_cmd(
     sets: tuple[str, ...],
     resume: Path | None,
     quiet: bool,
+    as_json: bool,
     **options: Any,
 ) -> None:
     """Train ARCH on DATASET with the zoo's recipe for the pair; every option overrides it."""
@@ -377,10 +385,14 @@ def train_cmd(
         data_dir=data_dir,
         sets=sets,
         resume=resume,
-        progress=make_progress(quiet),
+        progress=make_progress(quiet or as_json),
         **options,
     )
     if os.environ.get("RANK", "0") != "0":  # under torchrun, rank 0 speaks for all
+        return
+    if as_json:
+        record = {"run_dir": str(result.run_dir), "steps": result.steps, "seconds": round(result.seconds, 3)}
+        click.echo(json.dumps({**record, "last": result.last}, indent=2))
         return
     click.echo(
         f"trained {result.steps} iterations in {result.seconds:.1f} s; run directory: {result.run_dir}"

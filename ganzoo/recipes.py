@@ -72,6 +72,8 @@ class TrainSettings:
     compile: bool = False
     memory_format: str = "auto"
     sync_bn: bool = False
+    # Also write the figures and sample grids as TensorBoard events into RUN/tensorboard.
+    tensorboard: bool = False
 
     def validate(self) -> None:
         positive = (
@@ -112,7 +114,7 @@ class TrainSettings:
         _choice("data_order", self.data_order, DATA_ORDERS)
         _choice("precision", self.precision, PRECISIONS)
         _choice("memory_format", self.memory_format, MEMORY_FORMATS)
-        for name in ("compile", "sync_bn"):
+        for name in ("compile", "sync_bn", "tensorboard"):
             if not isinstance(getattr(self, name), bool):
                 raise UsageError(f"{_opt(name)} must be true or false, got {getattr(self, name)!r}.")
         for name in ("betas_g", "betas_d"):

@@ -19,6 +19,7 @@ CHECKPOINT_DIR = "checkpoint"
 METRICS = "metrics.jsonl"
 SAMPLES = "samples"
 LOSSES = "losses.png"
+TENSORBOARD = "tensorboard"  # with --tensorboard: `tensorboard --logdir RUN/tensorboard`
 PROGRESS = "samples/progress.gif"  # the sample grids over training, one frame each
 
 

@@ -26,7 +26,7 @@ from ganzoo.errors import Interrupted, TrainingError, UsageError
 from ganzoo.optim import FusedAdam
 from ganzoo.progress import Progress
 from ganzoo.recipes import RunConfig, TrainSettings
-from ganzoo.sampling import eval_mode, noise, rescale, save_grid
+from ganzoo.sampling import eval_mode, grid_shape, noise, rescale, save_grid
 
 if TYPE_CHECKING:
     from ganzoo.evaluate import Evaluator
@@ -273,6 +273,15 @@ class Trainer:
             self.G_ema = copy.deepcopy(self.G).requires_grad_(False)
         self.evaluator = evaluator
         self.last_eval: dict[str, Any] | None = None
+        self.board: Any = None  # a SummaryWriter once the run starts, with --tensorboard
+        if s.tensorboard and self.main:
+            try:
+                from torch.utils.tensorboard import SummaryWriter  # noqa: F401
+            except ImportError as exc:
+                raise UsageError(
+                    "--tensorboard needs the tensorboard package, which is not installed: "
+                    "pip install 'ganzoo[tensorboard]' (or pip install tensorboard)."
+                ) from exc
         self.skipped = 0  # updates skipped for a non-finite loss (--on-nan skip)
         self._skipped_now = False
         self._skip_run = 0
@@ -423,6 +432,10 @@ class Trainer:
         elif self.main:
             rundir.write_json(self.run_dir / rundir.CONFIG, self.doc)
             (self.run_dir / rundir.METRICS).write_text("")
+        if self.s.tensorboard and self.main:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.board = SummaryWriter(str(self.run_dir / rundir.TENSORBOARD), purge_step=self.step + 1)
         t0 = time.perf_counter() - float(self.doc.get("seconds", 0.0))
         self.t0 = t0
         self.progress.start(self.iterations, self.step)
@@ -488,6 +501,9 @@ class Trainer:
         }
         if self.main:
             self._append_metrics(record)
+        if self.board is not None:
+            for key, value in values.items():
+                self.board.add_scalar(f"train/{key}", value, self.step)
         self.progress.metrics(self.step, values)
         return values
 
@@ -498,6 +514,10 @@ class Trainer:
             figures = self.evaluator.evaluate_generator(g, self.s.prior, self.s.latent_dim)
         self.last_eval = figures
         self._append_metrics({"step": self.step, "eval": figures})
+        if self.board is not None:
+            for key, value in figures.items():
+                if isinstance(value, (int, float)):
+                    self.board.add_scalar(f"eval/{key}", value, self.step)
         self.progress.note(f"step {self.step}: " + self.evaluator.headline(figures))
 
     def _append_metrics(self, record: dict[str, Any]) -> None:
@@ -506,6 +526,7 @@ class Trainer:
 
     def _diverged(self, what: str, step: int) -> None:
         self.progress.stop()
+        self._close_board()
         ckpt = self.run_dir / rundir.CHECKPOINT_DIR
         have = (ckpt / checkpoint.CHECKPOINT_FILE).exists()
         raise TrainingError(
@@ -527,7 +548,14 @@ class Trainer:
     def save_samples(self, path: Path) -> None:
         """The fixed noise batch as an image grid, or as curves beside real ones for sequences."""
         if self.spec.kind == "image":
-            save_grid(self.sample(self.fixed_z), path)
+            images = self.sample(self.fixed_z)
+            save_grid(images, path)
+            if self.board is not None:
+                from torchvision.utils import make_grid
+
+                self.board.add_image(
+                    "samples", make_grid(images.cpu(), nrow=grid_shape(len(images))[0]), self.step
+                )
         elif self.real_preview is not None:
             from ganzoo.plots import plot_curves
 
@@ -642,6 +670,7 @@ class Trainer:
         self.progress.stop()
         self.save_checkpoint()
         self._progress_gif()
+        self._close_board()
         signum = self._stop_signal or signal.SIGINT
         name = signal.Signals(signum).name
         raise Interrupted(
@@ -670,6 +699,12 @@ class Trainer:
 
         plot_losses(self.run_dir / rundir.METRICS, self.run_dir / rundir.LOSSES)
         self._progress_gif()
+        self._close_board()
+
+    def _close_board(self) -> None:
+        if self.board is not None:
+            self.board.close()
+            self.board = None
 
     def _progress_gif(self) -> None:
         """samples/progress.gif from the grids so far: at the end, and when a run is stopped."""

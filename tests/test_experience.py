@@ -206,3 +206,39 @@ def test_version_names_ganzoo_torch_and_the_device() -> None:
     out = CliRunner().invoke(cli, ["--version"]).output
     assert out.startswith(f"ganzoo {ganzoo.__version__}\ntorch {torch.__version__}")
     assert "device: cpu" in out or "device: cuda" in out or "device: mps" in out
+
+
+def test_tensorboard_logs_the_figures_and_grids(tmp_path: Path) -> None:
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    run = ganzoo.train(
+        "vanilla-mlp", "mnist", out=tmp_path / "run", data_dir=FIXTURE, iterations=20, seed=0,
+        device="cpu", sample_every=10, tensorboard=True, sets=["log_every=5"],
+    )  # fmt: skip
+    events = EventAccumulator(str(run.run_dir / "tensorboard"))
+    events.Reload()
+    g_loss = events.Scalars("train/g_loss")
+    assert [e.step for e in g_loss] == [5, 10, 15, 20]
+    logged = [r["g_loss"] for r in run.metrics()]
+    assert [round(e.value, 5) for e in g_loss] == [round(v, 5) for v in logged]
+    assert [e.step for e in events.Images("samples")] == [10, 20]
+
+
+def test_tensorboard_without_the_package_is_one_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # as if not installed
+    with pytest.raises(UsageError, match=r"--tensorboard needs the tensorboard package.*pip install"):
+        ganzoo.train(
+            "vanilla-mlp", "mnist", out=tmp_path / "run", data_dir=FIXTURE, iterations=2, tensorboard=True
+        )
+    assert not (tmp_path / "run").exists()
+
+
+def test_train_json_prints_one_object_and_no_progress(tmp_path: Path) -> None:
+    args = ["train", "vanilla-mlp", "mnist", "--data-dir", str(FIXTURE), "--iterations", "10", "--seed", "0"]
+    result = CliRunner().invoke(cli, [*args, "--device", "cpu", "--out", str(tmp_path / "run"), "--json"])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert record["steps"] == 10 and record["run_dir"] == str(tmp_path / "run") and "g_loss" in record["last"]
