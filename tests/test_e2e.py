@@ -47,6 +47,7 @@ def test_train_on_real_mnist_then_generate_repeatably(tmp_path: Path) -> None:
     config = json.loads((run / "config.json").read_text())
     assert config["data_size"] == 60000 and config["run"]["recipe"] == "seed-002-vanilla-mlp-mnist"
     assert sorted(p.name for p in (run / "samples").iterdir()) == [
+        "progress.gif",
         "step-0000100.png",
         "step-0000200.png",
         "step-0000300.png",
