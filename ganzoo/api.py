@@ -183,6 +183,11 @@ def train(
     # Built before the run directory: what the trainer refuses (a data shape, --sync-bn on the
     # CPU, channels-last sequences) leaves nothing behind.
     trainer = Trainer(config, g, d, loss_obj, spec, real, device, run_dir, progress, doc, evaluator, group)
+    # The trainer keeps its own copy in the generator's range; the dataset object caches the
+    # loaded one (188 MB of float32 for MNIST): let it go unless the evaluator still needs it.
+    del real
+    if evaluator is None:
+        del ds
     try:
         if group is None or group.main:
             run_dir.mkdir(parents=True, exist_ok=True)

@@ -38,7 +38,8 @@ def rescale(x: torch.Tensor, src: tuple[float, float], dst: tuple[float, float])
     if tuple(src) == tuple(dst):
         return x
     scale = (dst[1] - dst[0]) / (src[1] - src[0])
-    return (x - src[0]) * scale + dst[0]
+    # One new tensor, not three: the whole training set goes through here once (188 MB for MNIST).
+    return (x - src[0]).mul_(scale).add_(dst[0])
 
 
 def grid_shape(n: int) -> tuple[int, int]:
