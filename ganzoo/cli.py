@@ -497,7 +497,12 @@ def completion_cmd(shell: str) -> None:
 @click.argument("run", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.option("--open", "open_grid", is_flag=True, help="Open the latest sample grid in the system viewer.")
-def show_cmd(run: Path, as_json: bool, open_grid: bool) -> None:
+@click.option(
+    "--image/--no-image",
+    default=None,
+    help="Draw the latest grid in the terminal with coloured half blocks (default: when on a terminal).",
+)
+def show_cmd(run: Path, as_json: bool, open_grid: bool, image: bool | None) -> None:
     """Summarise a run: what trained on what, how far, how well, and its files."""
     from ganzoo.api import show
 
@@ -505,14 +510,14 @@ def show_cmd(run: Path, as_json: bool, open_grid: bool) -> None:
     if as_json:
         click.echo(json.dumps(info, indent=2))
     else:
-        _print_show(info)
+        _print_show(info, image)
     if open_grid:
         if info["latest_grid"] is None:
             raise RunDirError(f"{info['run_dir']} has no sample grid yet.")
         click.launch(info["latest_grid"])
 
 
-def _print_show(info: dict[str, Any]) -> None:
+def _print_show(info: dict[str, Any], image: bool | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -552,7 +557,13 @@ def _print_show(info: dict[str, Any]) -> None:
     rows.append(("latest grid", info["latest_grid"] or "-"))
     for key, value in rows:
         table.add_row(key, value)
-    Console(highlight=False, soft_wrap=False).print(table)
+    console = Console(highlight=False, soft_wrap=False)
+    console.print(table)
+    draw = console.is_terminal if image is None else image
+    if draw and info["latest_grid"]:
+        from ganzoo.plots import grid_as_text
+
+        console.print(grid_as_text(Path(info["latest_grid"]), min(console.width - 1, 96)))
 
 
 def _size(n: int) -> str:

@@ -85,6 +85,34 @@ def progress_gif(samples: Path, out: Path, max_frames: int = 120) -> int:
     return len(frames)
 
 
+def grid_as_text(path: Path, width: int) -> Any:
+    """A picture as rich Text for the terminal: each character cell is one pixel wide and two
+    tall ("▀" with the upper pixel as its colour and the lower as its background)."""
+    from PIL import Image
+    from rich.color import Color
+    from rich.style import Style
+    from rich.text import Text
+
+    with Image.open(path) as im:
+        rgb = im.convert("RGB")
+    width = max(1, min(width, rgb.width))
+    height = max(2, round(rgb.height * width / rgb.width / 2) * 2)
+    small = rgb.resize((width, height), Image.Resampling.BOX)
+    data = small.tobytes()  # RGB, row by row
+    text = Text()
+
+    def pixel(x: int, y: int) -> Color:
+        i = 3 * (y * width + x)
+        return Color.from_rgb(data[i], data[i + 1], data[i + 2])
+
+    for y in range(0, height, 2):
+        for x in range(width):
+            text.append("▀", Style(color=pixel(x, y), bgcolor=pixel(x, y + 1)))
+        if y + 2 < height:
+            text.append("\n")
+    return text
+
+
 def rolling_mean(x: Any, window: int) -> Any:
     """The mean over each run of ``window`` consecutive points (source 004's smoothing); shorter rows."""
     import torch

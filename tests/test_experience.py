@@ -242,3 +242,21 @@ def test_train_json_prints_one_object_and_no_progress(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout)
     assert record["steps"] == 10 and record["run_dir"] == str(tmp_path / "run") and "g_loss" in record["last"]
+
+
+def test_show_draws_the_latest_grid_in_a_terminal(run: ganzoo.Run) -> None:
+    from rich.console import Console
+
+    from ganzoo.plots import grid_as_text
+
+    grid = Path(ganzoo.show(run.run_dir)["latest_grid"])
+    text = grid_as_text(grid, 40)
+    lines = text.plain.split("\n")
+    assert len(lines) == 20 and all(line == "▀" * 40 for line in lines)  # 122x122 px → 40 wide, 40 tall
+    console = Console(force_terminal=True, color_system="truecolor", width=80)
+    with console.capture() as cap:
+        console.print(text)
+    assert "\x1b[38;2;" in cap.get() and "48;2;" in cap.get()  # true-colour fore- and background
+    # Through a pipe, show prints no picture unless asked to.
+    plain = CliRunner().invoke(cli, ["show", str(run.run_dir)]).output
+    assert "▀" not in plain
