@@ -265,6 +265,9 @@ class Trainer:
             self.g_net, self.d_net = distributed.wrap(self.G, device), distributed.wrap(self.D, device)
         # G's step runs D frozen, outside DDP (no gradients of D's to reduce).
         self.d_frozen: Callable[[torch.Tensor], torch.Tensor] = self.D
+        # A loss's penalty differentiates D's output twice, which torch.compile does not support:
+        # it gets D as DDP (or plain), never compiled.
+        self.d_penalty = self.d_net
         if s.compile:
             self.g_net, self.d_net = torch.compile(self.g_net), torch.compile(self.d_net)
             self.d_frozen = torch.compile(self.D) if group is not None else self.d_net
@@ -301,8 +304,8 @@ class Trainer:
 
     @property
     def _d_as_component(self) -> Discriminator:
-        """The training D (DDP-wrapped, compiled) where a loss's penalty expects a Discriminator."""
-        return cast(Discriminator, self.d_net)
+        """The training D (DDP-wrapped, not compiled) where a loss's penalty expects a Discriminator."""
+        return cast(Discriminator, self.d_penalty)
 
     def train_step(self) -> None:
         if not self._compiled_once:  # --compile builds its kernels now: a failure is one sentence
