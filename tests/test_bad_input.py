@@ -124,6 +124,12 @@ CASES = [
         2,
         "memory_format=channels_last applies to images",
     ),
+    # show, interpolate, completion
+    (["show", "{tmp}/nowhere"], 1, "is not a run directory"),
+    (["show", "{tmp}/empty"], 1, "has no config.json"),
+    (["generate", "{run}", "--interpolate", "--steps", "1"], 2, "--steps must be at least 2"),
+    (["generate", "{run}", "--interpolate", "--nice"], 2, "does not go with --nice"),
+    (["completion", "powershell"], 2, "'powershell' is not one of 'bash', 'zsh', 'fish'"),
     # zoo.toml
     (["list", "recipes"], 2, "broken.toml is not valid TOML", {"GANZOO_ZOO": "{tmp}/broken.toml"}),
     (
