@@ -291,7 +291,9 @@ def _positive(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 @click.option("--d-steps", type=int, callback=_positive, help="Discriminator steps per generator step.")
 @click.option("--latent-dim", type=int, callback=_positive)
 @click.option("--label-smoothing", type=float, help="One-sided: real labels become 1 - X.")
-@click.option("--device", envvar="GANZOO_DEVICE", help="auto (default), cpu, cuda, cuda:N or mps.")
+@click.option(
+    "--device", envvar="GANZOO_DEVICE", show_envvar=True, help="auto (default), cpu, cuda, cuda:N or mps."
+)
 @click.option("--seed", type=int, help="Makes a CPU run repeatable.")
 @click.option(
     "--on-nan",
@@ -326,7 +328,9 @@ def _positive(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     help="Under torchrun on CUDA: BatchNorm statistics over all ranks' batches.",
 )
 @click.option(
-    "--out", type=click.Path(path_type=Path), help="Run directory (default runs/ARCH-DATASET-TIME)."
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Run directory (default runs/ARCH-DATASET-TIME, under $GANZOO_HOME when set).",
 )
 @click.option("--force", is_flag=True, help="Allow --out to be an existing non-empty directory.")
 @click.option("--sample-every", type=int, callback=_positive)
@@ -334,7 +338,11 @@ def _positive(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     "--keep-checkpoints", type=int, callback=_positive, help="Keep the last K checkpoints (default 1)."
 )
 @click.option("--checkpoint-every", type=int, callback=_positive)
-@click.option("--data-dir", type=click.Path(path_type=Path), help="A folder holding the dataset's files.")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    help="A folder holding the dataset's files (default: $GANZOO_DATA, the config file, the cache).",
+)
 @click.option(
     "--set",
     "sets",
