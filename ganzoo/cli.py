@@ -92,7 +92,7 @@ def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> N
         return
     import torch
 
-    from ganzoo.devices import resolve_device
+    from ganzoo.devices import resolve_device, set_cpu_threads
 
     build = f"CUDA {torch.version.cuda}" if torch.version.cuda else "CPU only"
     device = resolve_device("auto")
@@ -104,7 +104,7 @@ def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> N
     elif device.type == "mps":
         where = "mps (Apple GPU)"
     else:
-        where = f"cpu ({torch.get_num_threads()} threads)"
+        where = f"cpu ({set_cpu_threads()} threads, as ganzoo trains)"
     click.echo(f"ganzoo {__version__}")
     click.echo(f"torch {torch.__version__} ({build}), python {sys.version.split()[0]}")
     click.echo(f"device: {where}")
@@ -575,11 +575,12 @@ def _print_show(info: dict[str, Any], image: bool | None = None) -> None:
 
 
 def _size(n: int) -> str:
+    size = float(n)
     for unit in ("B", "KB", "MB"):
-        if n < 1024:
-            return f"{n:.0f} {unit}"
-        n = n / 1024  # type: ignore[assignment]
-    return f"{n:.1f} GB"
+        if size < 1024:
+            return f"{size:.0f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
 
 
 # -- new-plugin ----------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ def setup(device: torch.device) -> Group | None:
         backend = "nccl" if device.type == "cuda" else "gloo"
         dist.init_process_group(backend)
     if device.type == "cuda":
-        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(rank_device(device))
     return Group(dist.get_rank(), dist.get_world_size())
 
 

@@ -9,7 +9,7 @@ from torch import nn
 
 from ganzoo.components import DataSpec, Generator
 from ganzoo.recipes import RunConfig
-from ganzoo.sampling import noise, rescale
+from ganzoo.sampling import eval_mode, noise, rescale
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -70,12 +70,8 @@ class LoadedGenerator(nn.Module):
     @torch.inference_mode()
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Samples for latent vectors ``z``: images in [0, 1], sequences in the data's range."""
-        was = self.module.training
-        self.module.eval()
-        try:
-            x = self.module(z.to(self.device)).float()
-        finally:
-            self.module.train(was)
+        with eval_mode(self.module) as g:
+            x = g(z.to(self.device)).float()
         out_range = type(self.module).output_range()
         if self.spec.kind == "image":
             return rescale(x, out_range, (0.0, 1.0)).clamp(0, 1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,9 @@ def plot_losses(metrics: Path, out: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    lines = [json.loads(line) for line in Path(metrics).read_text().splitlines() if line.strip()]
+    from ganzoo.rundir import read_metrics
+
+    lines = read_metrics(Path(metrics))
     rows = [r for r in lines if "d_loss" in r]
     evals = [r for r in lines if "eval" in r]
     if not rows:

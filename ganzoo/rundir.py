@@ -23,6 +23,21 @@ TENSORBOARD = "tensorboard"  # with --tensorboard: `tensorboard --logdir RUN/ten
 PROGRESS = "samples/progress.gif"  # the sample grids over training, one frame each
 
 
+def read_metrics(path: Path) -> list[dict[str, Any]]:
+    """metrics.jsonl as dicts, one per logged step or evaluation; [] when there is none yet.
+
+    A line cut short by a kill (the last one) is skipped, as resume would drop it.
+    """
+    rows = []
+    if Path(path).is_file():
+        for line in Path(path).read_text(encoding="utf-8").splitlines():
+            try:
+                rows.append(json.loads(line))
+            except ValueError:
+                continue
+    return rows
+
+
 def default_run_dir(root: Path, arch: str, dataset: str) -> Path:
     """``root/<arch>-<dataset>-<YYYYmmdd-HHMMSS>``, with a suffix if that second is taken."""
     base = root / f"{arch.replace(':', '-')}-{dataset.replace(':', '-')}-{time.strftime('%Y%m%d-%H%M%S')}"

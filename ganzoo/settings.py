@@ -23,6 +23,7 @@ The config file::
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from dataclasses import fields
@@ -52,10 +53,20 @@ def config_path() -> Path:
 
 
 def load_config() -> dict[str, Any]:
-    """The user config file as a dict ({} when there is none); a broken one is one sentence."""
+    """The user config file as a dict ({} when there is none); a broken one is one sentence.
+
+    Read once per version of the file: one run asks for its defaults, data folder and runs folder.
+    """
     path = config_path()
-    if not path.is_file():
+    try:
+        stat = path.stat()
+    except OSError:
         return {}
+    return _parse(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _parse(path: Path, mtime_ns: int, size: int) -> dict[str, Any]:
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

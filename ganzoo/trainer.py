@@ -62,17 +62,13 @@ class Run:
 
     def metrics(self) -> list[dict[str, Any]]:
         """metrics.jsonl, one dict per logged step (and per evaluation)."""
-        text = (self.run_dir / rundir.METRICS).read_text()
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
+        return rundir.read_metrics(self.run_dir / rundir.METRICS)
 
     def load_generator(self, device: str = "cpu", ema: bool = True) -> LoadedGenerator:
         """The trained generator, ready to ``.sample(n, seed=...)``."""
         from ganzoo.api import load_generator
 
         return load_generator(self.run_dir, device=device, ema=ema)
-
-
-TrainResult = Run  # the name before issue 8
 
 
 def make_optimizer(
@@ -185,7 +181,6 @@ class Trainer:
         self.channels_last = use_channels_last(
             config.train.memory_format, spec, device, generator, discriminator
         )
-        fmt = torch.channels_last
         if config.train.sync_bn and group is not None:
             if device.type != "cuda":
                 raise UsageError(
@@ -195,7 +190,8 @@ class Trainer:
             discriminator = nn.SyncBatchNorm.convert_sync_batchnorm(discriminator)
         self.G, self.D = generator.to(device), discriminator.to(device)
         if self.channels_last:
-            self.G, self.D = self.G.to(memory_format=fmt), self.D.to(memory_format=fmt)
+            self.G = self.G.to(memory_format=torch.channels_last)
+            self.D = self.D.to(memory_format=torch.channels_last)
         self.loss = loss
         self.amp_dtype = amp_dtype(config.train.precision, device)
         # fp16's narrow range needs the losses scaled up (and the gradients back down) to survive.
@@ -266,8 +262,8 @@ class Trainer:
         # G's step runs D frozen, outside DDP (no gradients of D's to reduce).
         self.d_frozen: Callable[[torch.Tensor], torch.Tensor] = self.D
         # A loss's penalty differentiates D's output twice, which torch.compile does not support:
-        # it gets D as DDP (or plain), never compiled.
-        self.d_penalty = self.d_net
+        # it gets D as DDP (or plain), never compiled; typed as the Discriminator it stands for.
+        self.d_penalty = cast(Discriminator, self.d_net)
         if s.compile:
             self.g_net, self.d_net = torch.compile(self.g_net), torch.compile(self.d_net)
             self.d_frozen = torch.compile(self.D) if group is not None else self.d_net
@@ -301,11 +297,6 @@ class Trainer:
         with torch.autocast(self.device.type, dtype=self.amp_dtype):
             out = net(x)
             return out
-
-    @property
-    def _d_as_component(self) -> Discriminator:
-        """The training D (DDP-wrapped, not compiled) where a loss's penalty expects a Discriminator."""
-        return cast(Discriminator, self.d_penalty)
 
     def train_step(self) -> None:
         if not self._compiled_once:  # --compile builds its kernels now: a failure is one sentence
@@ -349,7 +340,7 @@ class Trainer:
                 fake_logits = D(fake_d)
                 l_fake = loss.d_fake(fake_logits)
                 # The penalty needs both halves: taken with the second update.
-                penalty = loss.penalty(self._d_as_component, real, fake_d)
+                penalty = loss.penalty(self.d_penalty, real, fake_d)
                 self._update(opt_d, l_fake if penalty is None else l_fake + penalty)
             else:
                 opt_d.zero_grad(set_to_none=True)
@@ -362,7 +353,7 @@ class Trainer:
                 total = l_real + l_fake
                 if s.d_update != "joint":
                     total = total * 0.5  # the mean over the concatenated batch
-                penalty = loss.penalty(self._d_as_component, real, fake_d)
+                penalty = loss.penalty(self.d_penalty, real, fake_d)
                 if penalty is not None:
                     total = total + penalty
                 self._update(opt_d, total)

@@ -125,7 +125,7 @@ def test_completion_scripts_and_component_names() -> None:
     assert out.splitlines() == ["plain,wgan-gp"]
 
 
-def _resolved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **options: Any) -> dict[str, Any]:
+def _resolved(tmp_path: Path, **options: Any) -> dict[str, Any]:
     """The settings a run would record, without training: its config.json after 1 iteration."""
     out = tmp_path / f"run{len(list(tmp_path.iterdir()))}"
     r = ganzoo.train("vanilla-mlp", "mnist", out=out, data_dir=FIXTURE, iterations=1, seed=0, **options)
@@ -140,17 +140,17 @@ def test_precedence_cli_over_env_over_config_file_over_recipe(
     monkeypatch.setenv("GANZOO_HOME", str(home))
     runs = tmp_path / "runs"
     runs.mkdir()
-    assert _resolved(runs, monkeypatch)["batch_size"] == 128  # the recipe
+    assert _resolved(runs)["batch_size"] == 128  # the recipe
     (home / "config.toml").write_text('[train]\nbatch_size = 32\ndevice = "auto"\nsample_every = 7\n')
-    train = _resolved(runs, monkeypatch)
+    train = _resolved(runs)
     assert train["batch_size"] == 32 and train["sample_every"] == 7 and train["device"] == "auto"
     monkeypatch.setenv("GANZOO_DEVICE", "cpu")
-    assert _resolved(runs, monkeypatch)["device"] == "cpu"  # the environment beats the file
-    assert _resolved(runs, monkeypatch, batch_size=16)["batch_size"] == 16  # the command line beats both
+    assert _resolved(runs)["device"] == "cpu"  # the environment beats the file
+    assert _resolved(runs, batch_size=16)["batch_size"] == 16  # the command line beats both
     monkeypatch.setenv("GANZOO_DEVICE", "tpu")
     with pytest.raises(UsageError, match="--device must be auto, cpu"):
-        _resolved(runs, monkeypatch)
-    assert _resolved(runs, monkeypatch, device="cpu")["device"] == "cpu"
+        _resolved(runs)
+    assert _resolved(runs, device="cpu")["device"] == "cpu"
 
 
 def test_ganzoo_home_holds_the_runs_and_the_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

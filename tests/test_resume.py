@@ -14,6 +14,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from ganzoo.checkpoint import read_metadata
+
 ITERATIONS = 1000
 ARGS = ["--iterations", str(ITERATIONS), "--seed", "4", "--device", "cpu", "--ema", "0.99"]
 SETS = ["--set", "log_every=25", "--checkpoint-every", "100", "--sample-every", "500"]
@@ -88,7 +90,7 @@ def test_a_kill_during_a_checkpoint_write_keeps_the_previous_one(
         [sys.executable, "-c", KILLER, "4", mode, *train_args(run, mnist_dir)], capture_output=True, text=True
     )
     assert killed.returncode == -signal.SIGKILL, killed.stderr
-    state = json.loads(load_file_metadata(run / "checkpoint" / "state.safetensors")["state"])
+    state = json.loads(read_metadata(run / "checkpoint" / "state.safetensors")["state"])
     assert state["step"] == 300  # the 3rd checkpoint, whole; the 4th died with the process
     assert list((run / "checkpoint").glob(".*.tmp"))  # what the kill left: ignored, then removed
     resume(run)
@@ -137,11 +139,5 @@ def test_keep_checkpoints_keeps_the_last_k(tmp_path: Path, mnist_dir: Path) -> N
     )
     names = sorted(p.name for p in (run / "checkpoint").iterdir())
     assert names == ["state-0000060.safetensors", "state-0000080.safetensors", "state.safetensors"]
-    older = json.loads(load_file_metadata(run / "checkpoint" / "state-0000080.safetensors")["state"])
+    older = json.loads(read_metadata(run / "checkpoint" / "state-0000080.safetensors")["state"])
     assert older["step"] == 80
-
-
-def load_file_metadata(path: Path) -> dict[str, str]:
-    from ganzoo.checkpoint import read_metadata
-
-    return read_metadata(path)
