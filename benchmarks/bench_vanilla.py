@@ -33,7 +33,7 @@ def ganzoo_step(
         sets=(f"reuse_fake={str(reuse_fake).lower()}",),
         options={"precision": precision, "compile": compile},
     )
-    s = trainer.s
+    s = trainer.settings
     assert s.batch_size == BATCH and s.d_update == "split"
     if compile:
         print(f"--compile: the first two steps took {compile_seconds(trainer):.1f} s")

@@ -16,9 +16,9 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from ganzoo import build
 from ganzoo.manager import get_manager
-from ganzoo.progress import PlainProgress
-from ganzoo.recipes import resolve
-from ganzoo.trainer import Trainer
+from ganzoo.resolve import Request, resolve
+from ganzoo.rundir import Run
+from ganzoo.training.loop import Trainer
 
 
 def cpu_model() -> str:
@@ -65,31 +65,17 @@ def ganzoo_trainer(
 ) -> Trainer:
     """The real code path: recipe → resolved config → registered classes → a Trainer on ``data``."""
     manager = get_manager()
-    config = resolve(
-        arch,
-        dataset,
-        lambda kind, name: build.lookup(manager, kind, name),
-        recipe_name=recipe,
-        options={"device": str(device), "seed": 0, **(options or {})},
-        sets=list(sets),
+    request = Request(
+        arch, dataset, recipe, options={"device": str(device), "seed": 0, **(options or {})}, sets=sets
     )
-    classes = build.classes_for(manager, config)
-    spec = build.build_dataset(classes, config, None).spec()  # the spec only: nothing is loaded
+    config = resolve(request, lambda kind, name: build.lookup(manager, kind, name))
+    parts = build.components_for(manager, config)
+    spec = build.build_dataset(parts.dataset, config, None).spec()  # the spec only: nothing is loaded
     torch.manual_seed(0)
-    g, d = build.build_networks(classes, config, spec)
-    assert d is not None
-    return Trainer(
-        config,
-        g,
-        d,
-        build.build_loss(classes, config),
-        spec,
-        data,
-        device,
-        Path(tempfile.gettempdir()),  # train_step writes nothing
-        PlainProgress(quiet=True),
-        {"seed": 0},
-    )
+    g, d = build.build_networks(parts, config, spec)
+    loss = build.build_loss(parts.loss, config)
+    # train_step writes nothing, so the run folder is never made
+    return Trainer(config, g, d, loss, spec, data, device, Run(Path(tempfile.gettempdir())), seed=0)
 
 
 def compile_seconds(trainer: Trainer) -> float:

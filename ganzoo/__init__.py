@@ -14,8 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ganzoo.hookspecs import hookimpl
-
-__version__ = "0.1.0"
+from ganzoo.version import __version__
 
 __all__ = [
     "Run",
@@ -30,7 +29,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from ganzoo.api import generate, list_components, load_generator, show, train
-    from ganzoo.trainer import Run
+    from ganzoo.rundir import Run
 
 # (``ganzoo.api.evaluate`` stays there: ``ganzoo.evaluate`` is the module of that name.)
 _API = {"train", "load_generator", "list_components", "generate", "show"}
@@ -43,7 +42,7 @@ def __getattr__(name: str) -> Any:
 
         return getattr(api, name)
     if name == "Run":
-        from ganzoo.trainer import Run
+        from ganzoo.rundir import Run
 
         return Run
     raise AttributeError(f"module 'ganzoo' has no attribute {name!r}")

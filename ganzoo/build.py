@@ -11,126 +11,140 @@ import torch
 from ganzoo.components import Dataset, DataSpec, Discriminator, Generator, Loss
 from ganzoo.errors import IncompatibleError, PluginError, UsageError
 from ganzoo.manager import PluginManager
-from ganzoo.recipes import RunConfig
 from ganzoo.sampling import eval_mode
+from ganzoo.settings import RunConfig
 
 BASES = {"generator": Generator, "discriminator": Discriminator, "dataset": Dataset, "loss": Loss}
 
 
-@dataclass
-class Classes:
-    """The four registered classes a run configuration names."""
+@dataclass(frozen=True)
+class Component:
+    """A registered component class, with the name the run calls it by and who registered it."""
 
-    generator: type[Generator]
-    discriminator: type[Discriminator]
-    dataset: type[Dataset]
-    loss: type[Loss]
+    kind: str
+    name: str
+    cls: Any
+    origin: str  # "DIST VERSION", for messages that name the plugin
+
+
+@dataclass(frozen=True)
+class Components:
+    """The four components a run configuration names."""
+
+    generator: Component
+    discriminator: Component
+    dataset: Component
+    loss: Component
+
+
+def component(manager: PluginManager, kind: str, name: str, base: type | None = None) -> Component:
+    """The class registered as ``name``; refuses one that is not a subclass of ``base``
+    (the kind's class in ganzoo.components unless given)."""
+    entry = manager.registry.get(kind, name)
+    cls: Any = entry.load()
+    origin = f"{entry.plugin.dist} {entry.plugin.version}"
+    base = base or BASES[kind]
+    if not (isinstance(cls, type) and issubclass(cls, base)):
+        raise PluginError(
+            f"The {kind} '{name}' from {origin} is not a {base.__module__}.{base.__name__} subclass."
+        )
+    return Component(kind, entry.name, cls, origin)
 
 
 def lookup(manager: PluginManager, kind: str, name: str) -> Any:
-    """The class registered as ``name``; refuses one that is not the right kind of component."""
-    entry = manager.registry.get(kind, name)
-    cls: Any = entry.load()
-    if not (isinstance(cls, type) and issubclass(cls, BASES[kind])):
-        raise PluginError(
-            f"The {kind} '{name}' from {entry.plugin.dist} {entry.plugin.version} is not a "
-            f"ganzoo.components.{BASES[kind].__name__} subclass."
-        )
-    named: Any = cls
-    named.registered_name = entry.name  # for messages that name the component as the user did
-    named.registered_by = f"{entry.plugin.dist} {entry.plugin.version}"
-    return named
+    """The class registered as ``name`` (what :func:`ganzoo.resolve.resolve` asks for)."""
+    return component(manager, kind, name).cls
 
 
-def classes_for(manager: PluginManager, config: RunConfig) -> Classes:
-    return Classes(
-        lookup(manager, "generator", config.generator),
-        lookup(manager, "discriminator", config.discriminator),
-        lookup(manager, "dataset", config.dataset),
-        lookup(manager, "loss", config.loss),
+def components_for(manager: PluginManager, config: RunConfig) -> Components:
+    return Components(
+        component(manager, "generator", config.generator),
+        component(manager, "discriminator", config.discriminator),
+        component(manager, "dataset", config.dataset),
+        component(manager, "loss", config.loss),
     )
 
 
-def _construct(kind: str, name: str, factory: Any, *args: Any, **kwargs: Any) -> Any:
+def _construct(c: Component, *args: Any, **kwargs: Any) -> Any:
     try:
-        return factory(*args, **kwargs)
+        return c.cls(*args, **kwargs)
     except (UsageError, IncompatibleError):
         raise
     except TypeError as exc:
-        raise UsageError(f"The {kind} '{name}' does not accept these parameters: {exc}.") from exc
+        raise UsageError(f"The {c.kind} '{c.name}' does not accept these parameters: {exc}.") from exc
     except Exception as exc:  # a plugin's constructor can fail in any way
         raise PluginError(
-            f"Building the {kind} '{name}' ({_origin(factory)}) failed: {type(exc).__name__}: {exc}."
+            f"Building the {c.kind} '{c.name}' ({c.origin}) failed: {type(exc).__name__}: {exc}."
         ) from exc
 
 
-def _origin(cls: Any) -> str:
-    """The distribution that registered ``cls`` ("ganzoo-extra 1.0"), else its module."""
-    return str(getattr(cls, "registered_by", None) or getattr(cls, "__module__", "?"))
+def check_fits(c: Component, spec: DataSpec) -> None:
+    """Refuse, in a sentence, a network that does not serve the data's modality or shape."""
+    if spec.modality not in c.cls.modalities:
+        raise IncompatibleError(
+            f"The {c.kind} '{c.name}' works on {' or '.join(c.cls.modalities)} data, but the dataset "
+            f"holds {spec.modality} data of shape {'x'.join(map(str, spec.shape))}."
+        )
+    c.cls.check(spec)
 
 
-def build_dataset(classes: Classes, config: RunConfig, data_dir: Path | None) -> Dataset:
-    dataset: Dataset = _construct(
-        "dataset", config.dataset, classes.dataset, data_dir, **config.params["dataset"]
-    )
+def build_dataset(c: Component, config: RunConfig, data_dir: Path | None) -> Dataset:
+    dataset: Dataset = _construct(c, data_dir, **config.params["dataset"])
     return dataset
 
 
-def build_generator(cls: type[Generator], config: RunConfig, spec: DataSpec) -> Generator:
+def build_generator(c: Component, config: RunConfig, spec: DataSpec) -> Generator:
     """Check the generator against the data, then build it."""
-    cls.check(spec)
-    g: Generator = _construct(
-        "generator", config.generator, cls, spec, config.train.latent_dim, **config.params["generator"]
-    )
+    check_fits(c, spec)
+    g: Generator = _construct(c, spec, config.train.latent_dim, **config.params["generator"])
     return g
 
 
-def build_discriminator(cls: type[Discriminator], config: RunConfig, spec: DataSpec) -> Discriminator:
+def build_discriminator(c: Component, config: RunConfig, spec: DataSpec) -> Discriminator:
     """Check the discriminator against the data, then build it."""
-    cls.check(spec)
-    d: Discriminator = _construct(
-        "discriminator", config.discriminator, cls, spec, **config.params["discriminator"]
-    )
+    check_fits(c, spec)
+    d: Discriminator = _construct(c, spec, **config.params["discriminator"])
     return d
 
 
-def build_networks(classes: Classes, config: RunConfig, spec: DataSpec) -> tuple[Generator, Discriminator]:
+def build_networks(
+    components: Components, config: RunConfig, spec: DataSpec
+) -> tuple[Generator, Discriminator]:
     """Both networks for ``spec`` (the generator first, so seeded weights do not depend on D)."""
-    classes.generator.check(spec)  # refuse a bad pair before spending time on either
-    classes.discriminator.check(spec)
-    g = build_generator(classes.generator, config, spec)
-    d = build_discriminator(classes.discriminator, config, spec)
-    probe(g, d, config, spec)
+    check_fits(components.generator, spec)  # refuse a bad pair before spending time on either
+    check_fits(components.discriminator, spec)
+    g = build_generator(components.generator, config, spec)
+    d = build_discriminator(components.discriminator, config, spec)
+    probe(g, d, components, config, spec)
     return g, d
 
 
-def probe(g: Generator, d: Discriminator, config: RunConfig, spec: DataSpec) -> None:
+def probe(g: Generator, d: Discriminator, components: Components, config: RunConfig, spec: DataSpec) -> None:
     """Run both networks once on two samples, so a plugin's wrong shapes fail here, named, not mid-run.
 
     In eval mode, on zeros, under no_grad: no random numbers drawn and no BatchNorm statistic moved,
     so a seeded run trains exactly as it would without the probe.
     """
     want = (2, *spec.shape)
-    for kind, net, name in (("generator", g, config.generator), ("discriminator", d, config.discriminator)):
-        origin = _origin(type(net))
-        given = (2, config.train.latent_dim) if kind == "generator" else want
+    for c, net in ((components.generator, g), (components.discriminator, d)):
+        given = (2, config.train.latent_dim) if c.kind == "generator" else want
         try:
             with eval_mode(net), torch.no_grad():
                 out = net(torch.zeros(given))
         except Exception as exc:
             raise PluginError(
-                f"The {kind} '{name}' ({origin}) failed on a batch of shape {given}: "
+                f"The {c.kind} '{c.name}' ({c.origin}) failed on a batch of shape {given}: "
                 f"{type(exc).__name__}: {exc}."
             ) from exc
-        ok = tuple(out.shape) == want if kind == "generator" else out.shape[:1] == (2,) and out.numel() == 2
+        ok = tuple(out.shape) == want if c.kind == "generator" else out.shape[:1] == (2,) and out.numel() == 2
         if not ok:
-            expected = f"(N, {', '.join(map(str, spec.shape))})" if kind == "generator" else "(N,) logits"
+            expected = f"(N, {', '.join(map(str, spec.shape))})" if c.kind == "generator" else "(N,) logits"
             raise PluginError(
-                f"The {kind} '{name}' ({origin}) returned a tensor of shape {tuple(out.shape)} for a batch "
-                f"of 2; it must return {expected}."
+                f"The {c.kind} '{c.name}' ({c.origin}) returned a tensor of shape {tuple(out.shape)} for a "
+                f"batch of 2; it must return {expected}."
             )
 
 
-def build_loss(classes: Classes, config: RunConfig) -> Loss:
-    loss: Loss = _construct("loss", config.loss, classes.loss, **config.params["loss"])
+def build_loss(c: Component, config: RunConfig) -> Loss:
+    loss: Loss = _construct(c, **config.params["loss"])
     return loss

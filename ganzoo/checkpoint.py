@@ -17,7 +17,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from ganzoo.errors import RunDirError
-from ganzoo.files import atomic_path
+from ganzoo.files import atomic_path, read_metadata
 
 FORMAT = "ganzoo.weights.v1"
 CHECKPOINT_FORMAT = "ganzoo.checkpoint.v1"
@@ -33,26 +33,6 @@ def save_weights(path: Path, module: torch.nn.Module, role: str, config: dict[st
         save_file(tensors, str(tmp), metadata=metadata)
 
 
-def read_metadata(path: Path) -> dict[str, str]:
-    """The metadata of a safetensors file, or a one-sentence error saying what is wrong with it."""
-    path = Path(path)
-    if not path.is_file():
-        raise RunDirError(f"{path} does not exist.")
-    try:
-        with open(path, "rb") as f:
-            head = f.read(8)
-            if len(head) < 8:
-                raise RunDirError(f"{path} is not a safetensors file (it is only {len(head)} bytes long).")
-            n = int.from_bytes(head, "little")
-            if n > 100_000_000 or n > path.stat().st_size - 8:
-                raise RunDirError(f"{path} is not a safetensors file (its header is unreadable).")
-            header = json.loads(f.read(n))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise RunDirError(f"{path} is not a safetensors file (its header is not JSON).") from exc
-    metadata = header.get("__metadata__") or {}
-    return {str(k): str(v) for k, v in metadata.items()}
-
-
 def load_weights(path: Path, role: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Tensors and run config from a file written by :func:`save_weights` for ``role``."""
     metadata = read_metadata(path)
@@ -64,7 +44,13 @@ def load_weights(path: Path, role: str) -> tuple[dict[str, torch.Tensor], dict[s
         tensors = load_file(str(path))
     except (SafetensorError, OSError) as exc:
         raise RunDirError(f"{path} is damaged: {exc}.") from exc
-    return tensors, json.loads(metadata["config"])
+    try:
+        config = json.loads(metadata["config"])
+    except ValueError as exc:
+        raise RunDirError(f"{path} is damaged: the run record in its metadata is not JSON.") from exc
+    if not isinstance(config, dict):
+        raise RunDirError(f"{path} is damaged: the run record in its metadata is not a JSON object.")
+    return tensors, config
 
 
 # -- checkpoints -----------------------------------------------------------------------------

@@ -1,13 +1,14 @@
 """The four abstract kinds of component: what each must declare and provide.
 
 Shapes flow from the dataset: a Generator or Discriminator is built for the dataset's
-:class:`DataSpec`, and says with :meth:`check` which specs it cannot serve.
+:class:`DataSpec` and serves the :attr:`modalities` it declares; :meth:`check` refuses specs of
+those it still cannot serve. Everything the core asks of a component is a documented attribute or
+method here; the core never stamps attributes onto a plugin's classes.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -15,67 +16,39 @@ import torch
 import torch.utils.data
 from torch import nn
 
-from ganzoo.errors import IncompatibleError, UsageError
+from ganzoo.dataspec import DataSpec, DataStatus
+from ganzoo.errors import UsageError
+
+__all__ = ["OUTPUT_RANGES", "DataSpec", "DataStatus", "Dataset", "Discriminator", "Generator", "Loss"]
 
 #: The value range each output activation produces.
 OUTPUT_RANGES: dict[str, tuple[float, float]] = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
 
 
-@dataclass(frozen=True)
-class DataSpec:
-    """What one real sample looks like: shape (C, H, W) or (L,), kind and value range."""
-
-    shape: tuple[int, ...]
-    kind: str  # "image" | "sequence"
-    value_range: tuple[float, float] = (0.0, 1.0)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"shape": list(self.shape), "kind": self.kind, "value_range": list(self.value_range)}
-
-    @classmethod
-    def from_json(cls, d: dict[str, Any]) -> DataSpec:
-        low, high = d["value_range"]
-        return cls(tuple(d["shape"]), d["kind"], (float(low), float(high)))
-
-    @property
-    def size(self) -> int:
-        n = 1
-        for s in self.shape:
-            n *= s
-        return n
-
-
-@dataclass(frozen=True)
-class DataStatus:
-    """Where a dataset's files are (or would be), for ``ganzoo data list``."""
-
-    present: bool
-    where: str
-
-
 class _Network(nn.Module):
-    """What Generators and Discriminators share: declared kinds, defaults and a shape check."""
+    """What Generators and Discriminators share: declared modalities, defaults and a shape check."""
 
-    #: The data kinds this network accepts.
-    kinds: ClassVar[tuple[str, ...]] = ("image",)
+    #: The data modalities this network serves ("image", "sequence").
+    modalities: ClassVar[tuple[str, ...]] = ("image",)
     #: Architecture hyperparameters (reachable with ``--set generator.NAME=VALUE``).
     defaults: ClassVar[dict[str, Any]] = {}
     #: Training defaults for this network's side: optimizer, lr, betas, momentum, nesterov (and for
     #: the generator also latent_dim, prior, batch_size, loss).
     train_defaults: ClassVar[dict[str, Any]] = {}
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "kinds" in cls.__dict__ and "modalities" not in cls.__dict__:  # the name before ganzoo 0.2
+            cls.modalities = tuple(cls.__dict__["kinds"])
+
     @classmethod
     def check(cls, data: DataSpec) -> None:
-        """Raise :class:`IncompatibleError` with a sentence if this network cannot serve ``data``."""
-        if data.kind not in cls.kinds:
-            raise IncompatibleError(
-                f"The {cls.role()} '{getattr(cls, 'registered_name', cls.__name__)}' works on "
-                f"{' or '.join(cls.kinds)} data, but the dataset holds {data.kind} data "
-                f"of shape {'x'.join(map(str, data.shape))}."
-            )
+        """Raise :class:`ganzoo.errors.IncompatibleError` with a sentence if this network cannot
+        serve ``data`` although it is of one of its :attr:`modalities` (ganzoo checks those first)."""
 
     @classmethod
     def role(cls) -> str:
+        """ "generator" or "discriminator", for a plugin's own messages."""
         return "generator" if issubclass(cls, Generator) else "discriminator"
 
 
@@ -106,7 +79,10 @@ class Discriminator(_Network):
 class Dataset(ABC):
     """A source of real samples, with the places it looks for its files."""
 
-    kind: ClassVar[str] = "image"
+    #: How messages name this dataset (the built-ins: the name they register under).
+    name: ClassVar[str] = ""
+    #: "image" (shape (C, H, W)) or "sequence" (shape (L,)).
+    modality: ClassVar[str] = "image"
     shape: ClassVar[tuple[int, ...]] = ()
     #: The range of the values :meth:`load` returns.
     value_range: ClassVar[tuple[float, float]] = (0.0, 1.0)
@@ -115,20 +91,36 @@ class Dataset(ABC):
     #: The classifier shipped with ganzoo whose features ``ganzoo eval`` measures this data in
     #: ("mnist", "fashion-mnist"); None: Inception-v3 for images, curve statistics for sequences.
     classifier: ClassVar[str | None] = None
+    #: How ``ganzoo eval`` labels the figures :meth:`eval_figures` returns.
+    figure_labels: ClassVar[dict[str, str]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "kind" in cls.__dict__ and "modality" not in cls.__dict__:  # the name before ganzoo 0.2
+            cls.modality = cls.__dict__["kind"]
 
     def __init__(self, data_dir: Path | None = None, **params: Any) -> None:
         unknown = sorted(set(params) - set(self.defaults))
         if unknown:
-            name = getattr(type(self), "registered_name", type(self).__name__)
             raise UsageError(
-                f"The dataset '{name}' has no parameter {', '.join(unknown)}; "
+                f"The dataset '{self.display_name()}' has no parameter {', '.join(unknown)}; "
                 f"it takes {', '.join(self.defaults) or 'none'}."
             )
         self.data_dir = data_dir
         self.params = {**self.defaults, **params}
 
+    @classmethod
+    def display_name(cls) -> str:
+        """:attr:`name`, or the class's name when it declares none."""
+        return cls.name or cls.__name__
+
+    @property
+    def kind(self) -> str:
+        """The modality under its name before ganzoo 0.2."""
+        return self.modality
+
     def spec(self) -> DataSpec:
-        return DataSpec(tuple(self.shape), self.kind, tuple(self.value_range))  # type: ignore[arg-type]
+        return DataSpec(tuple(self.shape), self.modality, tuple(self.value_range))  # type: ignore[arg-type]
 
     @abstractmethod
     def load(self, split: str = "train") -> torch.Tensor | torch.utils.data.Dataset[torch.Tensor]:
@@ -145,6 +137,14 @@ class Dataset(ABC):
     def status(self) -> DataStatus:
         """Whether the files are present now, and where."""
         return DataStatus(True, "generated on the fly")
+
+    def eval_figures(self, generated: torch.Tensor, real: torch.Tensor) -> dict[str, float]:
+        """Figures of this dataset's own for ``ganzoo eval``, beside the generic ones; {} by default.
+
+        ``generated`` and ``real`` (from the reference split) are float (N, *shape) in
+        :attr:`value_range`. The sine dataset returns how well each curve fits a sine.
+        """
+        return {}
 
 
 class Loss(ABC):

@@ -68,8 +68,10 @@ def usable_cores() -> int:
     return max(1, cores)
 
 
-def set_cpu_threads() -> int:
-    """torch's intra-op threads = the usable cores, unless OMP_NUM_THREADS says otherwise."""
-    if not os.environ.get("OMP_NUM_THREADS"):
+def set_cpu_threads(threads: int | None = None) -> int:
+    """torch's intra-op threads: ``threads`` when given, else OMP_NUM_THREADS's, else the usable cores."""
+    if threads is not None:
+        torch.set_num_threads(threads)
+    elif not os.environ.get("OMP_NUM_THREADS"):
         torch.set_num_threads(usable_cores())
     return torch.get_num_threads()

@@ -10,7 +10,6 @@ a figure without one cannot be compared with anything.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,8 @@ from typing import Any
 
 import torch
 
-from ganzoo import metrics
+from ganzoo import env, metrics
+from ganzoo import figures as names
 from ganzoo.components import Dataset, DataSpec
 from ganzoo.errors import MetricsError, UsageError
 from ganzoo.sampling import noise, rescale
@@ -28,11 +28,8 @@ KEEP = 10_000
 KID_SUBSETS = 100
 KID_SUBSET_SIZE = 1000
 PR_K = 3
-#: A generated curve whose least-squares sine leaves an RMS residual below this counts as a sine.
-SINE_OK = 0.05
 #: torchvision's Inception-v3 ImageNet weights, as torch.hub caches them.
 INCEPTION_FILE = "inception_v3_google-0cc3c7bd.pth"
-INCEPTION_ENV = "GANZOO_INCEPTION_WEIGHTS"
 
 Sampler = Callable[[int, torch.Generator], torch.Tensor]
 
@@ -64,8 +61,8 @@ def inception_path(explicit: Path | None = None) -> Path | None:
     """The Inception-v3 weights to use: the given path, ``$GANZOO_INCEPTION_WEIGHTS``, torch's cache."""
     if explicit is not None:
         return Path(explicit)
-    if os.environ.get(INCEPTION_ENV):
-        return Path(os.environ[INCEPTION_ENV])
+    if (path := env.INCEPTION_WEIGHTS.path()) is not None:
+        return path
     cached = Path(torch.hub.get_dir()) / "checkpoints" / INCEPTION_FILE
     return cached if cached.is_file() else None
 
@@ -142,7 +139,7 @@ class Evaluator:
         self.n, self.batch_size, self.seed = n, batch_size, seed
         self.split = "test" if "test" in dataset.splits else dataset.splits[0]
         self.extractor: Extractor | None = None
-        if self.spec.kind == "image":
+        if self.spec.modality == "image":
             if dataset.classifier is not None:
                 self.extractor = classifier_extractor(dataset.classifier, device)
             else:
@@ -152,11 +149,13 @@ class Evaluator:
                     raise MetricsError(
                         f"ganzoo has no classifier for '{dataset_name}' and Inception-v3's weights are not "
                         f"on this machine; put {INCEPTION_FILE} in {where} "
-                        f"or pass --inception-weights PATH (or set {INCEPTION_ENV})."
+                        f"or pass --inception-weights PATH (or set {env.INCEPTION_WEIGHTS.name})."
                     )
                 self.extractor = inception_extractor(path, device)
-        elif self.spec.kind != "sequence":
-            raise MetricsError(f"ganzoo cannot evaluate '{dataset_name}': its samples are {self.spec.kind}s.")
+        elif self.spec.modality != "sequence":
+            raise MetricsError(
+                f"ganzoo cannot evaluate '{dataset_name}': its samples are {self.spec.modality}s."
+            )
         self._reference: dict[str, Any] | None = None
 
     # -- the protocol ----------------------------------------------------------------------------
@@ -321,45 +320,26 @@ class Evaluator:
         fake = torch.cat(parts)
         if not torch.isfinite(fake).all():
             raise MetricsError("The generator produced curves with values that are not finite (NaN or inf).")
-        lo, hi = self.spec.value_range
-        real = ref["curves"]
-        # MMD on the data's own scale, so a figure means the same for any generator output range.
-        figures: dict[str, Any] = {
-            "mmd": metrics.mmd_rbf(
-                rescale(real, (0.0, 1.0), (lo, hi)),
-                rescale(fake, (0.0, 1.0), (lo, hi)),
-                generator=_cpu_gen(self.seed),
-            )
-        }
-        positions = getattr(self.dataset, "positions", None)
-        if callable(positions):
-            t = positions()
-            res_fake = metrics.sine_fit(rescale(fake, (0.0, 1.0), (lo, hi)), t)
-            res_real = metrics.sine_fit(rescale(real[: len(fake)], (0.0, 1.0), (lo, hi)), t)
-            figures.update(
-                {
-                    "sine_residual": float(res_fake.mean()),
-                    "sine_residual_median": float(res_fake.median()),
-                    "sine_share": float((res_fake < SINE_OK).double().mean()),
-                    "sine_residual_real": float(res_real.mean()),
-                }
-            )
+        # On the data's own scale, so a figure means the same for any generator output range.
+        real = rescale(ref["curves"], (0.0, 1.0), self.spec.value_range)
+        fake = rescale(fake, (0.0, 1.0), self.spec.value_range)
+        figures: dict[str, Any] = {"mmd": metrics.mmd_rbf(real, fake, generator=_cpu_gen(self.seed))}
+        figures.update(self.dataset.eval_figures(fake, real[: len(fake)]))
         return {k: _round(v) for k, v in figures.items()}
 
-    @staticmethod
-    def headline(figures: dict[str, Any]) -> str:
+    @property
+    def figure_labels(self) -> dict[str, str]:
+        """How the dataset labels the figures of its own (``Dataset.figure_labels``)."""
+        return dict(self.dataset.figure_labels)
+
+    def labels(self, figures: dict[str, Any]) -> dict[str, str]:
+        """A label for each of ``figures``, ganzoo's and the dataset's own."""
+        own = self.figure_labels
+        return {k: own.get(k) or names.label(k) for k in figures}
+
+    def headline(self, figures: dict[str, Any]) -> str:
         """One line of the figures that matter most, for progress output."""
-        names = (
-            ("fd", "FD"),
-            ("kid", "KID"),
-            ("classes_covered", "classes"),
-            ("precision", "precision"),
-            ("recall", "recall"),
-            ("mmd", "MMD"),
-            ("sine_residual", "sine residual"),
-            ("sine_share", "sines"),
-        )
-        return "  ".join(f"{label} {_fmt(figures[key])}" for key, label in names if key in figures)
+        return names.eval_line(figures, self.figure_labels)
 
 
 def _cpu_gen(seed: int) -> torch.Generator:
@@ -368,7 +348,3 @@ def _cpu_gen(seed: int) -> torch.Generator:
 
 def _round(v: Any) -> Any:
     return round(v, 6) if isinstance(v, float) else v
-
-
-def _fmt(v: Any) -> str:
-    return str(v) if isinstance(v, int) else f"{v:.4g}"

@@ -1,14 +1,18 @@
-"""Writing files so that a kill at any moment leaves either the old file or the new one, whole."""
+"""Files written so that a kill at any moment leaves either the old file or the new one, whole;
+their hashes; and the header of a safetensors file, read without torch."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from ganzoo.errors import RunDirError
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
@@ -79,3 +83,25 @@ def _fsync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def read_metadata(path: Path) -> dict[str, str]:
+    """The metadata of a safetensors file, or a one-sentence error saying what is wrong with it."""
+    path = Path(path)
+    if not path.is_file():
+        raise RunDirError(f"{path} does not exist.")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+            if len(head) < 8:
+                raise RunDirError(f"{path} is not a safetensors file (it is only {len(head)} bytes long).")
+            n = int.from_bytes(head, "little")
+            if n > 100_000_000 or n > path.stat().st_size - 8:
+                raise RunDirError(f"{path} is not a safetensors file (its header is unreadable).")
+            header = json.loads(f.read(n))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RunDirError(f"{path} is not a safetensors file (its header is not JSON).") from exc
+    metadata = header.get("__metadata__") if isinstance(header, dict) else None
+    if not isinstance(header, dict) or not isinstance(metadata or {}, dict):
+        raise RunDirError(f"{path} is not a safetensors file (its header is not a JSON object).")
+    return {str(k): str(v) for k, v in (metadata or {}).items()}

@@ -1,4 +1,4 @@
-"""The four hooks through which every component, built-in or third-party, reaches ganzoo."""
+"""The hooks through which every component and reporter, built-in or third-party, reaches ganzoo."""
 
 from __future__ import annotations
 
@@ -42,4 +42,12 @@ def register_losses(register: Register) -> None:
     """Register Loss classes (``ganzoo.components.Loss`` subclasses) by name.
 
     .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_reporters(register: Register) -> None:
+    """Register Reporter classes (``ganzoo.training.Reporter`` subclasses) by name, for ``--report``.
+
+    .. versionadded:: 0.2
     """

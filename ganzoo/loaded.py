@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
 from ganzoo.components import DataSpec, Generator
-from ganzoo.recipes import RunConfig
+from ganzoo.errors import RunDirError
+from ganzoo.record import RunRecord
 from ganzoo.sampling import eval_mode, noise, rescale
+from ganzoo.settings import RunConfig
+
+if TYPE_CHECKING:
+    from ganzoo.manager import PluginManager
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -35,23 +41,23 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 class LoadedGenerator(nn.Module):
     """The generator of a run: ``g(z)`` is its raw output, ``g.sample(n, seed=...)`` ready samples.
 
-    ``module`` is the plugin's own generator; ``config`` the run's resolved configuration;
-    ``spec`` the data it was trained on; ``ema`` whether these are the moving-average weights.
+    ``module`` is the plugin's own generator; ``record`` the run's record (``record.config`` its
+    resolved configuration); ``spec`` the data it was trained on; ``ema`` whether these are the
+    moving-average weights.
     """
 
-    def __init__(
-        self,
-        module: Generator,
-        config: RunConfig,
-        spec: DataSpec,
-        device: torch.device,
-        ema: bool = False,
-        doc: dict[str, Any] | None = None,
-    ) -> None:
+    def __init__(self, module: Generator, record: RunRecord, device: torch.device, ema: bool = False) -> None:
         super().__init__()
         self.module = module.to(device).eval()
-        self.config, self.spec, self.device, self.ema = config, spec, device, ema
-        self.doc = doc or {}
+        self.record, self.device, self.ema = record, device, ema
+
+    @property
+    def config(self) -> RunConfig:
+        return self.record.config
+
+    @property
+    def spec(self) -> DataSpec:
+        return self.record.data
 
     @property
     def latent_dim(self) -> int:
@@ -73,7 +79,7 @@ class LoadedGenerator(nn.Module):
         with eval_mode(self.module) as g:
             x = g(z.to(self.device)).float()
         out_range = type(self.module).output_range()
-        if self.spec.kind == "image":
+        if self.spec.modality == "image":
             return rescale(x, out_range, (0.0, 1.0)).clamp(0, 1)
         return rescale(x, out_range, self.spec.value_range)
 
@@ -95,3 +101,27 @@ class LoadedGenerator(nn.Module):
         else:
             z = (1 - t.view(1, -1, 1)) * a.unsqueeze(1) + t.view(1, -1, 1) * b.unsqueeze(1)
         return self.decode(z.reshape(rows * steps, -1))
+
+
+def from_file(
+    path: Path, device: str = "cpu", manager: PluginManager | None = None, ema: bool = False
+) -> LoadedGenerator:
+    """The generator a ``generator.safetensors`` file holds (its metadata carries the run's record)."""
+    from ganzoo import build, checkpoint
+    from ganzoo.devices import resolve_device
+    from ganzoo.manager import get_manager
+
+    tensors, doc = checkpoint.load_weights(Path(path), "generator")
+    try:
+        record = RunRecord.from_json(doc)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise RunDirError(f"{path} holds a ganzoo generator whose run record is damaged.") from exc
+    # The component that trained, by its qualified name, in case two plugins now share the short one.
+    record.config.generator = record.components.get("generator", record.config.generator)
+    c = build.component(manager or get_manager(), "generator", record.config.generator)
+    g = build.build_generator(c, record.config, record.data)
+    try:
+        g.load_state_dict(tensors)
+    except RuntimeError as exc:
+        raise RunDirError(f"{path} does not fit the generator '{record.config.generator}' it names.") from exc
+    return LoadedGenerator(g, record, resolve_device(device), ema)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -12,17 +11,12 @@ from typing import Any
 
 import pluggy
 
-from ganzoo import hookspecs
+from ganzoo import env, hookspecs
 from ganzoo.errors import PluginError
-from ganzoo.registry import KINDS, Entry, PluginInfo, Registry
+from ganzoo.registry import PLURALS, Entry, PluginInfo, Registry
 
 GROUP = "ganzoo"
-HOOKS = {f"register_{'losses' if k == 'loss' else k + 's'}": k for k in KINDS}
-
-ENV_ALLOW = "GANZOO_PLUGINS"  # comma-separated third-party plugins to load; set but empty: none
-ENV_BLOCK = "GANZOO_DISABLE_PLUGINS"  # comma-separated plugins never to load
-ENV_STRICT = "GANZOO_STRICT_PLUGINS"  # "1": re-raise plugin errors, for plugin authors
-ENV_TRACE = "GANZOO_TRACE_PLUGINS"  # "1": say on stderr which plugin answered which hook, with what
+HOOKS = {f"register_{plural}": kind for plural, kind in PLURALS.items()}
 
 
 @dataclass
@@ -35,13 +29,6 @@ class PluginStatus:
     provides: Counter[str] = field(default_factory=Counter)
 
 
-def _env_names(var: str) -> set[str] | None:
-    value = os.environ.get(var)
-    if value is None:
-        return None
-    return {n.strip().lower() for n in value.split(",") if n.strip()}
-
-
 class PluginManager:
     """pluggy's manager plus ganzoo's registry and the status of every plugin it tried."""
 
@@ -50,13 +37,13 @@ class PluginManager:
         self.pm.add_hookspecs(hookspecs)
         self.registry = Registry()
         self.plugins: list[PluginStatus] = []
-        self.strict = os.environ.get(ENV_STRICT, "") not in ("", "0")
-        self.trace = os.environ.get(ENV_TRACE, "") not in ("", "0")
+        self.strict = env.STRICT_PLUGINS.flag()
+        self.trace = env.TRACE_PLUGINS.flag()
 
     # -- loading ---------------------------------------------------------------------------
     def load_entrypoints(self) -> None:
         """Load every ``ganzoo`` entry point, each in its own try so one failure hides nothing."""
-        allow, block = _env_names(ENV_ALLOW), _env_names(ENV_BLOCK) or set()
+        allow, block = env.PLUGINS.names(), env.DISABLE_PLUGINS.names() or set()
         seen: set[tuple[str, str]] = set()
         for ep in sorted(metadata.entry_points(group=GROUP), key=_builtin_first):
             dist = ep.dist.metadata["Name"] if ep.dist is not None else "unknown"
@@ -67,10 +54,10 @@ class PluginManager:
             info = PluginInfo(ep.name, dist, version, ep.value, builtin=dist.lower() == "ganzoo")
             names = {ep.name.lower(), dist.lower()}
             if names & block:
-                self.plugins.append(PluginStatus(info, "blocked", f"listed in {ENV_BLOCK}"))
+                self.plugins.append(PluginStatus(info, "blocked", f"listed in {env.DISABLE_PLUGINS.name}"))
                 continue
             if not info.builtin and allow is not None and not names & allow:
-                self.plugins.append(PluginStatus(info, "blocked", f"not listed in {ENV_ALLOW}"))
+                self.plugins.append(PluginStatus(info, "blocked", f"not listed in {env.PLUGINS.name}"))
                 continue
             try:
                 module = ep.load()
@@ -140,11 +127,6 @@ class PluginManager:
     # -- questions -------------------------------------------------------------------------
     def failures(self) -> list[PluginStatus]:
         return [p for p in self.plugins if p.status == "failed"]
-
-    def build_class(self, kind: str, name: str) -> type:
-        """The class registered as ``name`` (or ``DIST:NAME``), imported now."""
-        cls: type = self.registry.get(kind, name).load()
-        return cls
 
 
 def _builtin_first(ep: metadata.EntryPoint) -> tuple[int, str]:

@@ -1,23 +1,25 @@
-"""losses.png: the curves of metrics.jsonl, drawn with matplotlib off-screen."""
+"""Pictures of a run, drawn off-screen: losses.png from metrics.jsonl, the sample grids as a GIF,
+a grid as text for the terminal, and curves for sequence data."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from ganzoo import figures
 from ganzoo.files import atomic_path
 
 
-def plot_losses(metrics: Path, out: Path) -> None:
+def plot_losses(log: Path, out: Path) -> None:
     """D and G loss on the left, D(x) and D(G(z)) in the middle, eval figures (if any) right."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ganzoo.rundir import read_metrics
+    from ganzoo.rundir import read_log
 
-    lines = read_metrics(Path(metrics))
+    lines = read_log(Path(log))
     rows = [r for r in lines if "d_loss" in r]
     evals = [r for r in lines if "eval" in r]
     if not rows:
@@ -29,13 +31,13 @@ def plot_losses(metrics: Path, out: Path) -> None:
     ax_loss, ax_d = axes[0], axes[1]
     # Each figure raw (faint) and smoothed over a twentieth of the run (solid, same colour).
     window = max(1, len(rows) // 20)
-    for name, label in (("d_loss", "D loss"), ("g_loss", "G loss")):
-        _raw_and_smoothed(ax_loss, steps, [r[name] for r in rows], label, window)
+    for name in ("d_loss", "g_loss"):
+        _raw_and_smoothed(ax_loss, steps, [r[name] for r in rows], figures.label(name), window)
     ax_loss.set_xlabel("iteration")
     ax_loss.set_title("losses" + (f" (smoothed over {window} logged steps)" if window > 1 else ""))
     ax_loss.legend()
-    for name, label in (("d_real", "D(x)"), ("d_fake", "D(G(z))"), ("d_acc", "D accuracy")):
-        _raw_and_smoothed(ax_d, steps, [r[name] for r in rows], label, window)
+    for name in ("d_real", "d_fake", "d_acc"):
+        _raw_and_smoothed(ax_d, steps, [r[name] for r in rows], figures.label(name), window)
     ax_d.set_ylim(0, 1)
     ax_d.set_xlabel("iteration")
     ax_d.set_title("discriminator")
@@ -46,7 +48,7 @@ def plot_losses(metrics: Path, out: Path) -> None:
         if key == "fd":  # FD falls over orders of magnitude; an unbiased MMD² may dip below zero
             ax_e.set_yscale("log")
         ax_e.set_xlabel("iteration")
-        ax_e.set_title("Fréchet distance (ganzoo eval)" if key == "fd" else "MMD² to real curves")
+        ax_e.set_title(f"{figures.label(key)} (ganzoo eval)")
     fig.tight_layout()
     with atomic_path(Path(out)) as tmp:
         fig.savefig(tmp, format="png", dpi=100)
@@ -62,7 +64,7 @@ def _raw_and_smoothed(ax: Any, steps: list[int], values: list[float], label: str
     ax.plot(steps[window - 1 :], smooth, color=raw.get_color(), label=label)
 
 
-def progress_gif(samples: Path, out: Path, max_frames: int = 120) -> int:
+def animation(samples: Path, out: Path, max_frames: int = 120) -> int:
     """The sample grids of a run (samples/step-*.png), in step order, as one looping GIF.
 
     At most ``max_frames`` frames, evenly spaced, the last grid always included; each frame

@@ -6,13 +6,7 @@ import sys
 import time
 from typing import Any, Protocol, TextIO
 
-FIELDS = (
-    ("d_loss", "D loss"),
-    ("g_loss", "G loss"),
-    ("d_real", "D(x)"),
-    ("d_fake", "D(G(z))"),
-    ("d_acc", "D acc"),
-)
+from ganzoo.figures import line
 
 
 class Progress(Protocol):
@@ -21,10 +15,6 @@ class Progress(Protocol):
     def metrics(self, step: int, values: dict[str, float]) -> None: ...
     def note(self, text: str) -> None: ...
     def stop(self) -> None: ...
-
-
-def _figures(values: dict[str, Any]) -> str:
-    return "  ".join(f"{label} {values[key]:.3f}" for key, label in FIELDS if key in values)
 
 
 class PlainProgress:
@@ -50,7 +40,7 @@ class PlainProgress:
         rate = (step - self.done0) / elapsed if elapsed > 0 else 0.0
         eta = (self.total - step) / rate if rate > 0 else 0.0
         print(
-            f"step {step}/{self.total}  {_figures(values)}  {rate:.0f} it/s  eta {eta:.0f}s",
+            f"step {step}/{self.total}  {line(values)}  {rate:.0f} it/s  eta {eta:.0f}s",
             file=self.stream,
             flush=True,
         )
@@ -113,7 +103,7 @@ class RichProgress:
         self.bar.update(self.task, completed=step, rate=rate)
 
     def metrics(self, step: int, values: dict[str, float]) -> None:
-        self.figures = _figures(values)
+        self.figures = line(values)
         self.advance(step)
 
     def note(self, text: str) -> None:

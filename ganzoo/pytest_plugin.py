@@ -33,7 +33,8 @@ def _tiny_dataset_class() -> type:
     class TinyImages(Dataset):
         """64 blurry diagonal strokes, 1x28x28 in [0, 1], the same every time (seed 0)."""
 
-        kind = "image"
+        name = "ganzoo-tiny"
+        modality = "image"
         shape = (1, 28, 28)
         value_range = (0.0, 1.0)
         splits = ("train", "test")

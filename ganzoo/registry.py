@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ganzoo.errors import AmbiguousComponentError, PluginError, UnknownComponentError
+from ganzoo.settings import KINDS as COMPONENT_KINDS
 
-KINDS = ("generator", "discriminator", "dataset", "loss")
+#: What plugins register: the four kinds of component a run is made of, and reporters.
+KINDS = (*COMPONENT_KINDS, "reporter")
 PLURALS = {f"{kind}s" if kind != "loss" else "losses": kind for kind in KINDS}
 NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -97,9 +99,6 @@ class Registry:
 
     def names(self, kind: str) -> list[str]:
         return sorted(self._entries[kind])
-
-    def duplicates(self) -> list[list[Entry]]:
-        return [es for k in KINDS for es in self._entries[k].values() if len(es) > 1]
 
     def get(self, kind: str, name: str) -> Entry:
         """The entry for ``name`` or ``DIST:NAME``; raises a one-sentence error otherwise."""

@@ -1,29 +1,37 @@
-"""The run directory: its name, its files, and reading one back."""
+"""A run directory: its files, its record (config.json) and its log (metrics.jsonl).
+
+:class:`Run` is the one type for a run, new or old: ``ganzoo.train`` returns one and
+``ganzoo show`` reads one; its config.json holds a :class:`ganzoo.record.RunRecord`. Light: no torch.
+"""
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ganzoo.errors import RunDirError, UsageError
 from ganzoo.files import atomic_write_text
+from ganzoo.record import RunRecord, RunResult
+
+if TYPE_CHECKING:
+    from ganzoo.loaded import LoadedGenerator
 
 CONFIG = "config.json"
 GENERATOR = "generator.safetensors"
 GENERATOR_EMA = "generator-ema.safetensors"
 DISCRIMINATOR = "discriminator.safetensors"
 CHECKPOINT_DIR = "checkpoint"
-METRICS = "metrics.jsonl"
+CHECKPOINT = "checkpoint/state.safetensors"
+LOG = "metrics.jsonl"  # the run's log: one JSON object per logged step or evaluation
 SAMPLES = "samples"
 LOSSES = "losses.png"
 TENSORBOARD = "tensorboard"  # with --tensorboard: `tensorboard --logdir RUN/tensorboard`
-PROGRESS = "samples/progress.gif"  # the sample grids over training, one frame each
+ANIMATION = "samples/progress.gif"  # the sample grids over training, one frame each
 
 
-def read_metrics(path: Path) -> list[dict[str, Any]]:
+def read_log(path: Path) -> list[dict[str, Any]]:
     """metrics.jsonl as dicts, one per logged step or evaluation; [] when there is none yet.
 
     A line cut short by a kill (the last one) is skipped, as resume would drop it.
@@ -38,55 +46,142 @@ def read_metrics(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def default_run_dir(root: Path, arch: str, dataset: str) -> Path:
-    """``root/<arch>-<dataset>-<YYYYmmdd-HHMMSS>``, with a suffix if that second is taken."""
-    base = root / f"{arch.replace(':', '-')}-{dataset.replace(':', '-')}-{time.strftime('%Y%m%d-%H%M%S')}"
-    path, n = base, 2
-    while path.exists():
-        path, n = Path(f"{base}-{n}"), n + 1
-    return path
-
-
-def check_new_run_dir(path: Path, force: bool) -> None:
-    """Refuse to write into an existing non-empty directory unless ``force``."""
-    if path.exists() and not path.is_dir():
-        raise UsageError(f"--out {path} exists and is not a directory.")
-    if path.is_dir() and any(path.iterdir()) and not force:
-        raise UsageError(f"--out {path} already exists and is not empty; choose another, or add --force.")
-
-
 def write_json(path: Path, data: dict[str, Any]) -> None:
     atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 
-@dataclass
-class RunDir:
-    """An existing run directory and the config it was made with."""
+class Run:
+    """A run directory, finished or not: where it lives, its record and its files.
 
-    path: Path
-    config: dict[str, Any]
+    ``Run(path)`` names a folder (which need not exist yet); :meth:`open` checks that it is a run.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._record: RunRecord | None = None
+
+    def __repr__(self) -> str:
+        return f"Run({str(self.path)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Run) and other.path == self.path
+
+    def __hash__(self) -> int:
+        return hash(self.path)
 
     @classmethod
-    def open(cls, path: Path) -> RunDir:
-        path = Path(path)
-        if not path.is_dir():
-            raise RunDirError(f"{path} is not a run directory (it does not exist or is not a folder).")
-        config_path = path / CONFIG
-        if not config_path.is_file():
-            raise RunDirError(f"{path} is not a ganzoo run directory: it has no {CONFIG}.")
-        try:
-            config = json.loads(config_path.read_text(encoding="utf-8"))
-            config["run"]["generator"]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise RunDirError(f"{config_path} is damaged or not a ganzoo run config.") from exc
-        return cls(path, config)
+    def open(cls, path: Path) -> Run:
+        """An existing run directory, with a readable record; a clear error otherwise."""
+        run = cls(path)
+        if not run.path.is_dir():
+            raise RunDirError(f"{run.path} is not a run directory (it does not exist or is not a folder).")
+        if not run.file(CONFIG).is_file():
+            raise RunDirError(f"{run.path} is not a ganzoo run directory: it has no {CONFIG}.")
+        run.record  # noqa: B018 (read and checked now)
+        return run
+
+    @staticmethod
+    def default_path(root: Path, arch: str, dataset: str) -> Path:
+        """``root/<arch>-<dataset>-<YYYYmmdd-HHMMSS>``, with a suffix if that second is taken."""
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        base = root / f"{arch.replace(':', '-')}-{dataset.replace(':', '-')}-{stamp}"
+        path, n = base, 2
+        while path.exists():
+            path, n = Path(f"{base}-{n}"), n + 1
+        return path
+
+    def check_new(self, force: bool) -> None:
+        """Refuse to start a run in an existing non-empty directory unless ``force``."""
+        if self.path.exists() and not self.path.is_dir():
+            raise UsageError(f"--out {self.path} exists and is not a directory.")
+        if self.path.is_dir() and any(self.path.iterdir()) and not force:
+            raise UsageError(
+                f"--out {self.path} already exists and is not empty; choose another, or add --force."
+            )
+
+    # -- files -------------------------------------------------------------------------------
+    def file(self, name: str) -> Path:
+        """A file of the run by its name in this module (``run.file(LOG)``)."""
+        return self.path / name
+
+    def clean_temporary(self) -> None:
+        """Remove the temporary files (".NAME.XXXX.tmp") a kill during an atomic write leaves."""
+        for folder in (self.path, self.file(CHECKPOINT_DIR), self.file(SAMPLES)):
+            for stale in folder.glob(".*.tmp"):
+                stale.unlink()
+
+    @property
+    def run_dir(self) -> Path:
+        """The folder (``ganzoo.train(...).run_dir``)."""
+        return self.path
 
     def weights(self, role: str = "generator") -> Path:
-        """The final weights if present, else a clear error."""
-        path = self.path / (GENERATOR if role == "generator" else DISCRIMINATOR)
+        """The final weights of ``role`` if training has finished, else a clear error."""
+        path = self.file(GENERATOR if role == "generator" else DISCRIMINATOR)
         if not path.is_file():
             raise RunDirError(
                 f"{self.path} has no {path.name} yet (training has not finished); "
                 f"resume it with `ganzoo train --resume {self.path}`."
             )
         return path
+
+    # -- the record and the log -------------------------------------------------------------------
+    @property
+    def record(self) -> RunRecord:
+        """config.json, typed (read once; :meth:`write_record` replaces it)."""
+        if self._record is None:
+            path = self.file(CONFIG)
+            try:
+                self._record = RunRecord.from_json(json.loads(path.read_text(encoding="utf-8")))
+            except OSError as exc:
+                raise RunDirError(f"{path} cannot be read: {exc.strerror or exc}.") from exc
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                raise RunDirError(f"{path} is damaged or not a ganzoo run config.") from exc
+        return self._record
+
+    def write_record(self, record: RunRecord) -> None:
+        write_json(self.file(CONFIG), record.to_json())
+        self._record = record
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """config.json as a dict: the resolved configuration, seed, data, versions and result."""
+        doc: dict[str, Any] = json.loads(self.file(CONFIG).read_text(encoding="utf-8"))
+        return doc
+
+    def metrics(self) -> list[dict[str, Any]]:
+        """metrics.jsonl, one dict per logged step (and per evaluation)."""
+        return read_log(self.file(LOG))
+
+    @property
+    def result(self) -> RunResult | None:
+        return self.record.result
+
+    @property
+    def steps(self) -> int:
+        """Iterations done: the result's when finished, else the last logged step."""
+        if self.result is not None:
+            return self.result.steps
+        logged = [r for r in self.metrics() if "g_loss" in r]
+        return int(logged[-1]["step"]) if logged else 0
+
+    @property
+    def seconds(self) -> float:
+        return self.result.seconds if self.result is not None else 0.0
+
+    @property
+    def last(self) -> dict[str, float]:
+        """The last logged figures."""
+        if self.result is not None:
+            return self.result.last
+        logged = [r for r in self.metrics() if "g_loss" in r]
+        return {k: v for k, v in logged[-1].items() if k != "step"} if logged else {}
+
+    def load_generator(self, device: str = "cpu", ema: bool = True, manager: Any = None) -> LoadedGenerator:
+        """The trained generator, ready to ``.sample(n, seed=...)`` (its moving average if kept)."""
+        from ganzoo.loaded import from_file
+
+        path, averaged = self.weights("generator"), self.file(GENERATOR_EMA)
+        if ema and averaged.is_file():
+            return from_file(averaged, device=device, manager=manager, ema=True)
+        return from_file(path, device=device, manager=manager)

@@ -43,7 +43,8 @@ def rescale(x: torch.Tensor, src: tuple[float, float], dst: tuple[float, float])
 
 
 def grid_shape(n: int) -> tuple[int, int]:
-    """Columns and rows for ``n`` tiles: width floor(sqrt(n)), height ceil(n / width) (source 000)."""
+    """Columns and rows for ``n`` tiles: width floor(sqrt(n)), height ceil(n / width) (the
+    ``combine_images`` of Gildenblat's keras-dcgan, 2016: source 000)."""
     cols = max(1, math.isqrt(n))
     return cols, math.ceil(n / cols)
 
@@ -51,7 +52,7 @@ def grid_shape(n: int) -> tuple[int, int]:
 def save_grid(images: torch.Tensor, path: Path, columns: int | None = None) -> None:
     """Tile images (N, C, H, W) with values in [0, 1] into one PNG, written atomically.
 
-    ``columns`` defaults to floor(sqrt(N)) (source 000's grid).
+    ``columns`` defaults to floor(sqrt(N)) (:func:`grid_shape`).
     """
     from torchvision.utils import save_image
 

@@ -1,109 +1,292 @@
-"""The user's own defaults: environment variables and a config file.
+"""The training settings and the run configuration: one schema, from which the command line's
+options, the validation and the resume rules are all derived.
 
-Precedence, highest first: the command line (options and ``--set``), environment variables,
-the user config file, the recipe, the components' own defaults.
-
-- ``GANZOO_DEVICE``: the device for ``train``, ``generate`` and ``eval`` (like ``--device``).
-- ``GANZOO_DATA``: the folder holding dataset files (like ``--data-dir``).
-- ``GANZOO_HOME``: ganzoo's home folder: the config file is ``$GANZOO_HOME/config.toml`` and new
-  runs go to ``$GANZOO_HOME/runs``. Without it the config file is
-  ``$XDG_CONFIG_HOME/ganzoo/config.toml`` (``~/.config/ganzoo/config.toml``) and runs go to
-  ``./runs``.
-
-The config file::
-
-    [train]            # any training setting, the default for every new `ganzoo train`
-    device = "cuda"
-    precision = "bf16"
-
-    [paths]
-    data = "~/datasets"   # where dataset files are, as GANZOO_DATA
-    runs = "~/gan-runs"   # where new run directories go
+Each :class:`TrainSettings` field carries its help text, its bounds or choices, whether it has
+a ``ganzoo train`` option, and whether a resumed run may change it. Light: no torch.
 """
 
 from __future__ import annotations
 
-import functools
-import os
-import sys
-from dataclasses import fields
-from pathlib import Path
+import math
+import types
+import typing
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from ganzoo.errors import UsageError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
-ENV_HOME = "GANZOO_HOME"
-ENV_DEVICE = "GANZOO_DEVICE"
-SECTIONS = {"train", "paths"}
-PATHS = {"data", "runs"}
-
-
-def config_path() -> Path:
-    """Where the user config file is (it need not exist)."""
-    home = os.environ.get(ENV_HOME)
-    if home:
-        return Path(home).expanduser() / "config.toml"
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base).expanduser() / "ganzoo" / "config.toml"
+#: The component kinds a run configuration names, in the order they are built.
+KINDS = ("generator", "discriminator", "dataset", "loss")
+PRIORS = ("normal", "uniform", "uniform01")
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
+#: The update orders of D and G (ganzoo.training.step holds one function for each).
+UPDATE_ORDERS = ("split", "joint", "concat", "mixed")
+DATA_ORDERS = ("random", "shuffle", "sequential")
+PRECISIONS = ("fp32", "bf16", "fp16")
+MEMORY_FORMATS = ("auto", "channels_last", "contiguous")
+ON_NAN = ("stop", "skip")
+#: torch seeds its generators with 64-bit integers.
+SEED_LIMIT = 2**64
 
 
-def load_config() -> dict[str, Any]:
-    """The user config file as a dict ({} when there is none); a broken one is one sentence.
+def setting(
+    default: Any,
+    help: str,
+    *,
+    option: bool = False,
+    choices: tuple[str, ...] | None = None,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    lt: float | None = None,
+    what: str | None = None,
+    resume: bool = False,
+    replaces: str | None = None,
+) -> Any:
+    """A TrainSettings field with its schema.
 
-    Read once per version of the file: one run asks for its defaults, data folder and runs folder.
+    ``option``: ``ganzoo train`` has ``--NAME`` for it. ``ge``/``gt``/``le``/``lt``: bounds
+    (≥, >, ≤, <); ``what`` words them for messages when the default wording will not do.
+    ``resume``: a resumed run may change it. ``replaces``: setting this one in a layer clears that
+    field set lower down (asking for iterations overrides a recipe counted in epochs).
     """
-    path = config_path()
-    try:
-        stat = path.stat()
-    except OSError:
-        return {}
-    return _parse(path, stat.st_mtime_ns, stat.st_size)
+    meta = {
+        "help": help,
+        "option": option,
+        "choices": choices,
+        "bounds": {k: v for k, v in (("ge", ge), ("gt", gt), ("le", le), ("lt", lt)) if v is not None},
+        "what": what,
+        "resume": resume,
+        "replaces": replaces,
+    }
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata=meta)
+    return field(default=default, metadata=meta)
 
 
-@functools.lru_cache(maxsize=4)
-def _parse(path: Path, mtime_ns: int, size: int) -> dict[str, Any]:
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise UsageError(f"The ganzoo config file {path} is not valid TOML: {exc}.") from exc
-    unknown = sorted(set(doc) - SECTIONS)
-    if unknown:
-        raise UsageError(
-            f"The ganzoo config file {path} has an unknown table [{unknown[0]}]; "
-            "it knows [train] and [paths]."
+@dataclass
+class TrainSettings:
+    """How to train: every field may appear in a recipe's [NAME.train] table, the user's settings
+    file, ``--set KEY=VALUE`` and, where it has one, its ``ganzoo train`` option."""
+
+    iterations: int = setting(
+        10000, "Total generator steps.", option=True, ge=1, resume=True, replaces="epochs"
+    )
+    epochs: float | None = setting(
+        None, "Passes over the data (overrides --iterations).", option=True, gt=0, resume=True
+    )
+    batch_size: int = setting(128, "Real samples per discriminator step.", option=True, ge=1)
+    latent_dim: int = setting(100, "The generator's noise dimension.", option=True, ge=1)
+    prior: str = setting("normal", "The noise prior.", choices=PRIORS)
+    optimizer_g: str = setting("adam", "The generator's optimiser.", choices=OPTIMIZERS)
+    lr_g: float = setting(0.0002, "Generator learning rate.", option=True, gt=0)
+    betas_g: list[float] = setting([0.5, 0.999], "Adam's betas for the generator.")
+    momentum_g: float = setting(0.0, "SGD/RMSprop momentum for the generator.", ge=0)
+    nesterov_g: bool = setting(False, "Nesterov momentum for the generator's SGD.")
+    optimizer_d: str = setting("adam", "The discriminator's optimiser.", choices=OPTIMIZERS)
+    lr_d: float = setting(0.0002, "Discriminator learning rate.", option=True, gt=0)
+    betas_d: list[float] = setting([0.5, 0.999], "Adam's betas for the discriminator.")
+    momentum_d: float = setting(0.0, "SGD/RMSprop momentum for the discriminator.", ge=0)
+    nesterov_d: bool = setting(False, "Nesterov momentum for the discriminator's SGD.")
+    d_steps: int = setting(1, "Discriminator steps per generator step.", option=True, ge=1)
+    d_update: str = setting("joint", "How D's step treats its real and fake batches.", choices=UPDATE_ORDERS)
+    reuse_fake: bool = setting(True, "G's step reuses the fake batch of D's last step.")
+    data_order: str = setting("random", "How real batches are drawn.", choices=DATA_ORDERS)
+    seed: int | None = setting(
+        None, "Makes a CPU run repeatable.", option=True, ge=0, le=SEED_LIMIT - 1,
+        what="a whole number from 0 to 2^64 - 1",
+    )  # fmt: skip
+    device: str = setting(
+        "auto",
+        "auto, cpu, cuda, cuda:N or mps (default: $GANZOO_DEVICE, else auto).",
+        option=True,
+        resume=True,
+    )
+    threads: int | None = setting(
+        None, "CPU threads for torch (default: OMP_NUM_THREADS, else the usable cores).", option=True, ge=1,
+        resume=True,
+    )  # fmt: skip
+    sample_every: int = setting(
+        1000, "Write a sample grid every N iterations.", option=True, ge=1, resume=True
+    )
+    samples: int = setting(64, "Samples in each grid.", ge=1)
+    checkpoint_every: int = setting(
+        1000, "Write a checkpoint every N iterations.", option=True, ge=1, resume=True
+    )
+    on_nan: str = setting(
+        "stop",
+        "A non-finite loss: stop the run (default), or skip that update (one host sync per update).",
+        option=True, choices=ON_NAN, resume=True,
+    )  # fmt: skip
+    keep_checkpoints: int = setting(
+        1, "Keep the last K checkpoints (default 1).", option=True, ge=1, resume=True
+    )
+    log_every: int = setting(100, "Log the figures every N iterations.", ge=1, resume=True)
+    # A moving average of G's weights for sampling and eval (Karras et al. 2018, "Progressive
+    # Growing of GANs", section A.1); None: off.
+    ema: float | None = setting(
+        None, "Keep a moving average of G's weights with this decay (e.g. 0.999).", option=True, gt=0,
+        lt=1, what="a decay between 0 and 1 (like 0.999)",
+    )  # fmt: skip
+    eval_every: int | None = setting(
+        None, "Run `ganzoo eval` every N iterations and at the end.", option=True, ge=1, resume=True
+    )
+    eval_n: int = setting(10000, "Samples per evaluation during training.", ge=2, resume=True)
+    precision: str = setting(
+        "fp32", "Autocast dtype of the forward passes (default fp32); fp16 adds a gradient scaler.",
+        option=True, choices=PRECISIONS,
+    )  # fmt: skip
+    compile: bool = setting(
+        False, "torch.compile both networks (opt-in: costs compile time up front).", option=True, resume=True
+    )
+    memory_format: str = setting("auto", "The memory layout of image batches.", choices=MEMORY_FORMATS)
+    sync_bn: bool = setting(
+        False, "Under torchrun on CUDA: BatchNorm statistics over all ranks' batches.", option=True
+    )
+    tensorboard: bool = setting(
+        False,
+        "Also log to RUN/tensorboard (needs the tensorboard package: pip install 'ganzoo[tensorboard]').",
+        option=True, resume=True,
+    )  # fmt: skip
+    report: list[str] = setting(
+        [], "Add a reporter a plugin registered, by name (repeatable; see `ganzoo list reporters`).",
+        option=True, resume=True,
+    )  # fmt: skip
+
+    def validate(self) -> None:
+        """One sentence (a UsageError) for the first value that is out of its bounds or choices."""
+        for f in fields(self):
+            check(f.name, getattr(self, f.name))
+
+
+FIELDS = {f.name: f for f in fields(TrainSettings)}
+TRAIN_KEYS = set(FIELDS)
+
+
+def label(name: str) -> str:
+    """How messages name a setting: its option where it has one (``--batch-size``), else its key."""
+    return "--" + name.replace("_", "-") if FIELDS[name].metadata["option"] else name
+
+
+def value_type(name: str) -> Any:
+    """The setting's value type without ``None`` (``int`` for ``int | None``)."""
+    hint = typing.get_type_hints(TrainSettings)[name]
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        hint = next(a for a in typing.get_args(hint) if a is not type(None))
+    return hint
+
+
+def optional(name: str) -> bool:
+    return FIELDS[name].default is None
+
+
+def check(name: str, value: Any, shown: str | None = None) -> None:
+    """Refuse ``value`` for setting ``name`` in one sentence when its type or bounds do not fit.
+
+    The sentence names the setting as ``shown``, else by its :func:`label`.
+    """
+    meta, kind = FIELDS[name].metadata, value_type(name)
+    if value is None and optional(name):
+        return
+    bounds, choices = meta["bounds"], meta["choices"]
+    if choices is not None:
+        ok, what = value in choices, "one of " + ", ".join(choices)
+    elif kind is bool:
+        ok, what = isinstance(value, bool), "true or false"
+    elif kind in (int, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if kind is int:
+            ok = ok and isinstance(value, int)
+        ok = ok and within(value, bounds)
+        what = _number_words(kind, bounds)
+    elif kind == list[str]:  # reporter names
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        what = "a list of names"
+    elif kind == list[float]:  # Adam's two betas
+        ok = (
+            isinstance(value, list)
+            and len(value) == 2
+            and all(isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1 for b in value)
         )
-    from ganzoo.recipes import TrainSettings
-
-    known = {f.name for f in fields(TrainSettings)}
-    bad = sorted(set(doc.get("train", {})) - known)
-    if bad:
-        raise UsageError(f"The ganzoo config file {path}: [train] key '{bad[0]}' is not a training setting.")
-    bad = sorted(set(doc.get("paths", {})) - PATHS)
-    if bad:
-        raise UsageError(f"The ganzoo config file {path}: [paths] key '{bad[0]}' is not one of data, runs.")
-    return doc
+        what = "two numbers in [0, 1)"
+    else:  # free text (the device), checked where it is used
+        ok, what = isinstance(value, str), "text"
+    if not ok:
+        raise UsageError(f"{shown or label(name)} must be {meta['what'] or what}, got {value!r}.")
 
 
-def train_defaults() -> dict[str, Any]:
-    """The config file's [train] table: defaults for every new run, above the recipe."""
-    return dict(load_config().get("train", {}))
+def within(value: float, bounds: dict[str, float]) -> bool:
+    """Whether ``value`` meets every bound (``ge`` ≥, ``gt`` >, ``le`` ≤, ``lt`` <)."""
+    inf = math.inf
+    return (
+        value >= bounds.get("ge", -inf)
+        and value > bounds.get("gt", -inf)
+        and value <= bounds.get("le", inf)
+        and value < bounds.get("lt", inf)
+    )
 
 
-def data_dir() -> Path | None:
-    """The config file's [paths] data folder, if it names one."""
-    value = load_config().get("paths", {}).get("data")
-    return Path(value).expanduser() if value else None
+def _number_words(kind: type, bounds: dict[str, float]) -> str:
+    noun = "whole number" if kind is int else "number"
+    if bounds.get("gt") == 0 or (kind is int and bounds.get("ge") == 1):
+        return f"a positive {noun}"
+    if bounds.get("ge") == 0:
+        return f"a non-negative {noun}"
+    if "ge" in bounds:
+        return f"a {noun} of at least {bounds['ge']:g}"
+    return f"a finite {noun}"
 
 
-def runs_root() -> Path:
-    """Where new run directories go: $GANZOO_HOME/runs, the config's [paths] runs, or ./runs."""
-    home = os.environ.get(ENV_HOME)
-    if home:
-        return Path(home).expanduser() / "runs"
-    value = load_config().get("paths", {}).get("runs")
-    return Path(value).expanduser() if value else Path("runs")
+def layered(layers: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """The settings a stack of layers gives, lowest first: a higher layer's value wins.
+
+    This is ganzoo's precedence, applied to every run: component defaults < recipe < the user's
+    settings file < the environment < the command line (options, then ``--set``). A resumed run
+    stacks the command line on the settings it recorded. Setting a field that ``replaces``
+    another clears that other one when a lower layer set it: ``--iterations`` on a recipe
+    counted in epochs trains that many iterations.
+    """
+    out: dict[str, Any] = {}
+    for _, values in layers:
+        for key, value in values.items():
+            if value is None and key in out:
+                continue  # "not given" never hides a lower layer
+            out[key] = value
+            other = FIELDS[key].metadata["replaces"] if key in FIELDS else None
+            if other and other not in values and value is not None:
+                out[other] = None
+    return out
+
+
+@dataclass
+class RunConfig:
+    """Everything needed to rebuild a run: components by name, their parameters, training settings."""
+
+    generator: str
+    discriminator: str
+    dataset: str
+    loss: str
+    recipe: str | None = None
+    params: dict[str, dict[str, Any]] = field(default_factory=lambda: {k: {} for k in KINDS})
+    train: TrainSettings = field(default_factory=TrainSettings)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> RunConfig:
+        known = {k: v for k, v in d["train"].items() if k in TRAIN_KEYS}
+        return cls(
+            d["generator"],
+            d["discriminator"],
+            d["dataset"],
+            d["loss"],
+            d.get("recipe"),
+            {k: dict(d.get("params", {}).get(k, {})) for k in KINDS},
+            TrainSettings(**known),
+        )
+
+
+def defaults() -> dict[str, Any]:
+    """Every setting at its schema default."""
+    return asdict(TrainSettings())

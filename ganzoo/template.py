@@ -79,7 +79,7 @@ def files(name: str) -> dict[str, str]:
             class Generator(BaseGenerator):
                 """z → Linear → ReLU → Linear → ReLU → Linear → tanh, reshaped to the data's shape."""
 
-                kinds = ("image", "sequence")  # the data kinds it serves
+                modalities = ("image", "sequence")  # the data it serves
                 output = "tanh"  # ganzoo maps the data into [-1, 1] for it
                 defaults = {{"hidden": 256}}  # reachable as --set generator.hidden=512
                 train_defaults = {{"latent_dim": 64, "lr": 0.0002, "betas": [0.5, 0.999], "batch_size": 64}}
@@ -102,7 +102,7 @@ def files(name: str) -> dict[str, str]:
             class Discriminator(BaseDiscriminator):
                 """Flatten → Linear → LeakyReLU → Linear: one logit per sample (no sigmoid)."""
 
-                kinds = ("image", "sequence")
+                modalities = ("image", "sequence")
                 defaults = {{"hidden": 256}}
                 train_defaults = {{"lr": 0.0002, "betas": [0.5, 0.999]}}
 

@@ -6,21 +6,17 @@ import hashlib
 import logging
 import tarfile
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
 
 from ganzoo.components import Dataset, DataStatus
-from ganzoo.data import (
-    ENV_DATA,
-    ENV_OFFLINE,
-    cache_dir,
-    download,
-    offline,
-    restricted_unpickle,
-    user_data_dir,
-)
+from ganzoo.data.fetch import download
+from ganzoo.data.locate import NotThere, Source, fix_offline, locate, no_data_folder
+from ganzoo.data.paths import cache_dir, user_data_dir
+from ganzoo.data.unpickle import restricted_unpickle
 from ganzoo.errors import DataError, UsageError
 from ganzoo.files import atomic_write_bytes, md5_file
 
@@ -43,7 +39,8 @@ class CIFAR10(Dataset):
     tarball already in the data folder is unpacked into the cache without a download.
     """
 
-    kind = "image"
+    name = "cifar10"
+    modality = "image"
     shape = (3, 32, 32)
     value_range = (0.0, 1.0)
     splits = ("train", "test")
@@ -78,11 +75,11 @@ class CIFAR10(Dataset):
         return self._split(split)[1]
 
     def fetch(self) -> str:
-        return str(self._locate(allow_download=True))
+        return str(locate(self.sources(), True, self._nowhere))
 
     def status(self) -> DataStatus:
         try:
-            return DataStatus(True, str(self._locate(allow_download=False)))
+            return DataStatus(True, str(locate(self.sources(), False, self._nowhere)))
         except DataError:
             return DataStatus(False, str(self.cache_path()))
 
@@ -91,15 +88,14 @@ class CIFAR10(Dataset):
 
     # -- the work
 
-    def _name(self) -> str:
-        return str(getattr(type(self), "registered_name", "") or self.cache_name)
-
     def _split(self, split: str) -> tuple[torch.Tensor, torch.Tensor]:
         if split not in self.files:
-            raise UsageError(f"The dataset '{self._name()}' has no split '{split}'; choose train or test.")
+            raise UsageError(
+                f"The dataset '{self.display_name()}' has no split '{split}'; choose train or test."
+            )
         if split not in self._loaded:
             if self._folder is None:
-                self._folder = self._locate(allow_download=True)
+                self._folder = locate(self.sources(), True, self._nowhere)
             batches = [self._read_batch(self._folder / name) for name in self.files[split]]
             pixels = torch.cat([b[0] for b in batches])
             images = pixels.reshape(-1, *self.shape).to(torch.float32).div_(255.0)
@@ -140,44 +136,46 @@ class CIFAR10(Dataset):
     def _names(self) -> list[str]:
         return [name for names in self.files.values() for name in names]
 
-    def _locate(self, allow_download: bool) -> Path:
-        """The folder holding all six batches; fills the cache if ``allow_download``."""
-        names, tried = self._names(), []
-        tarballs: list[Path] = []
-        user = user_data_dir(self.data_dir)
-        if user is None:
-            tried.append(f"no data folder (--data-dir or ${ENV_DATA} was not given)")
-        else:
-            for place in (user, user / FOLDER):
-                if all((place / n).is_file() for n in names):
-                    return place
-            missing = [n for n in names if not (user / n).is_file() and not (user / FOLDER / n).is_file()]
-            tried.append(f"the data folder {user} (flat or in {FOLDER}/; missing {', '.join(missing)})")
-            if (user / TARBALL).is_file():
-                tarballs.append(user / TARBALL)
-        cache = self.cache_path()
+    def sources(self) -> list[Source]:
+        """The user's folder (flat or in cifar-10-batches-py/), the cache, a tarball in the user's
+        folder (unpacked into the cache), then the official tarball's download."""
+        user, cache = user_data_dir(self.data_dir), self.cache_path()
+        out = [
+            no_data_folder()
+            if user is None
+            else Source(f"the data folder {user}", partial(self._in_user, user))
+        ]
+        out.append(Source(f"the cache {cache}", partial(self._cached, cache)))
+        if user is not None and (user / TARBALL).is_file():
+            out.append(
+                Source(str(user / TARBALL), partial(self._unpacked, user / TARBALL, cache), fetches=True)
+            )
+        out.append(Source(URL, partial(self._downloaded, cache), fetches=True, network=True))
+        return out
+
+    def _in_user(self, user: Path) -> Path:
+        names = self._names()
+        for place in (user, user / FOLDER):
+            if all((place / n).is_file() for n in names):
+                return place
+        missing = [n for n in names if not (user / n).is_file() and not (user / FOLDER / n).is_file()]
+        raise NotThere(f"flat or in {FOLDER}/; missing {', '.join(missing)}")
+
+    def _cached(self, cache: Path) -> Path:
         why = self._check_cache(cache)
-        if not why:
-            return cache
-        tried.append(f"the cache {cache} ({why})")
-        if allow_download:
-            for tarball in tarballs:
-                try:
-                    self._unpack(tarball, cache)
-                    return cache
-                except DataError as exc:
-                    tried.append(f"{tarball} ({str(exc).rstrip('.')})")
-            if offline():
-                tried.append(f"{URL} (skipped: {ENV_OFFLINE} is set)")
-            else:
-                try:
-                    with tempfile.TemporaryDirectory(prefix="ganzoo-cifar10-") as tmp:
-                        log.info("Downloading %s", URL)
-                        self._unpack(download(URL, Path(tmp) / TARBALL, timeout=TIMEOUT), cache)
-                    return cache
-                except DataError as exc:
-                    tried.append(f"{URL} ({str(exc).rstrip('.')})")
-        raise DataError(self._nowhere(tried))
+        if why:
+            raise NotThere(why)
+        return cache
+
+    def _unpacked(self, tarball: Path, cache: Path) -> Path:
+        self._unpack(tarball, cache)
+        return cache
+
+    def _downloaded(self, cache: Path) -> Path:
+        with tempfile.TemporaryDirectory(prefix="ganzoo-cifar10-") as tmp:
+            log.info("Downloading %s", URL)
+            self._unpack(download(URL, Path(tmp) / TARBALL, timeout=TIMEOUT), cache)
+        return cache
 
     def _check_cache(self, cache: Path) -> str:
         """Why the cache's batches cannot be used, or "" when all are there and match their md5."""
@@ -219,14 +217,13 @@ class CIFAR10(Dataset):
         for name, data in found.items():
             atomic_write_bytes(dest / name, data)
 
-    def _nowhere(self, tried: list[str]) -> str:
+    def _nowhere(self, tried: str, skipped: bool) -> str:
         hint = (
             f"download {URL}, unpack it, and pass --data-dir PATH naming the folder that holds "
             f"{FOLDER}/ (or the batch files themselves); the tarball itself in that folder also works"
         )
-        if offline():
-            hint += f" (downloads need {ENV_OFFLINE} unset)"
         return (
-            f"The dataset '{self._name()}' is not available: ganzoo looked for the CIFAR-10 python batches "
-            f"data_batch_1 to data_batch_5 and test_batch in {'; '.join(tried)}. To fix it, {hint}."
+            f"The dataset '{self.display_name()}' is not available: ganzoo looked for the CIFAR-10 python "
+            f"batches data_batch_1 to data_batch_5 and test_batch in {tried}. "
+            f"To fix it, {fix_offline(hint, skipped)}."
         )

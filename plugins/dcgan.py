@@ -1,5 +1,10 @@
 """The DCGAN of source 001 (TensorFlow 1, SVHN 32x32x3), with its depth derived from the image size.
 
+The architecture is Radford et al. 2016's ("Unsupervised Representation Learning with Deep
+Convolutional GANs"): strided convolutions, BatchNorm except at D's input and G's output,
+LeakyReLU 0.2 in D, Adam 2e-4 with β1 = 0.5. Source 001 adds one-sided label smoothing
+(Salimans et al. 2016, "Improved Techniques for Training GANs", section 3.4).
+
 Both networks use the same plan for a square image of side H: halve H while the result is a whole
 number of at least 3, at most 4 times; the number of halvings is the number of stages k and what is
 left is the start size s, so H = s·2^k. Sizes with k ≥ 2 and s ≤ 8 are accepted::

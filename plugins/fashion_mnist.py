@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from ganzoo.data import IdxDataset
+from ganzoo.data.idx_dataset import IdxDataset
 
 
 class FashionMNIST(IdxDataset):
@@ -16,9 +16,9 @@ class FashionMNIST(IdxDataset):
     ``dataset-fashion-mnist`` package puts the files); fetched from torchvision's mirror.
     """
 
-    title = "Fashion-MNIST"
+    name = "fashion-mnist"
     cache_name = "fashion-mnist"
-    kind = "image"
+    modality = "image"
     shape = (1, 28, 28)
     value_range = (0.0, 1.0)
     classifier = "fashion-mnist"

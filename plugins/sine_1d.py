@@ -1,5 +1,8 @@
 """The 1-D sine-curve GAN of source 004 (Keras): a small MLP generator and a Conv1D discriminator.
 
+Source 004 follows Robin Ricard's "GANs, part 2" (2017, Keras and TensorFlow), which learns sine
+waves of random phase and frequency with these two networks.
+
 The source's discriminator ends in Dense(2) with a sigmoid, one unit per class (fake, real); here
 it ends in one logit for "real", the same decision with the sigmoid moved into the loss.
 """
@@ -28,7 +31,7 @@ def _check_length(data: DataSpec, kernel_size: int) -> None:
 class Generator(BaseGenerator):
     """z (10, uniform in [0, 1)) → Dense 200 tanh → Dense L (50) tanh."""
 
-    kinds = ("sequence",)
+    modalities = ("sequence",)
     output = "tanh"
     defaults: ClassVar[dict[str, Any]] = {"hidden": 200}
     train_defaults: ClassVar[dict[str, Any]] = {
@@ -58,7 +61,7 @@ class Generator(BaseGenerator):
 class Discriminator(BaseDiscriminator):
     """(L,) → (1, L) → Conv1D 50x5 relu → Dropout 0.25 → Dense 50 (no activation) → Dense 1 (a logit)."""
 
-    kinds = ("sequence",)
+    modalities = ("sequence",)
     defaults: ClassVar[dict[str, Any]] = {"channels": 50, "kernel_size": 5, "dropout": 0.25, "hidden": 50}
     train_defaults: ClassVar[dict[str, Any]] = {"optimizer": "adam", "lr": 0.001, "betas": [0.9, 0.999]}
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
 
 from ganzoo.components import Dataset, DataStatus
-from ganzoo.data import ENV_DATA, ENV_OFFLINE, cache_dir, download, offline, user_data_dir
+from ganzoo.data.fetch import download
+from ganzoo.data.locate import NotThere, Source, fix_offline, locate, no_data_folder
+from ganzoo.data.paths import cache_dir, user_data_dir
 from ganzoo.errors import DataError, UsageError
 from ganzoo.files import md5_file
 
@@ -31,7 +34,8 @@ class SVHN(Dataset):
     ``GANZOO_OFFLINE`` is set they are downloaded from torchvision's URLs into the cache.
     """
 
-    kind = "image"
+    name = "svhn"
+    modality = "image"
     shape = (3, 32, 32)
     value_range = (0.0, 1.0)
     splits = ("train", "valid", "test")
@@ -65,12 +69,12 @@ class SVHN(Dataset):
 
     def fetch(self) -> str:
         """Where the two files are, downloading any missing one into the cache."""
-        places = {self._locate(name, allow_download=True)[1] for name in self.md5}
+        places = {self._locate(name, fetch=True)[1] for name in self.md5}
         return "; ".join(sorted(places))
 
     def status(self) -> DataStatus:
         try:
-            places = {self._locate(name, allow_download=False)[1] for name in self.md5}
+            places = {self._locate(name, fetch=False)[1] for name in self.md5}
         except DataError:
             return DataStatus(False, str(self.cache_path()))
         return DataStatus(True, "; ".join(sorted(places)))
@@ -80,17 +84,15 @@ class SVHN(Dataset):
 
     # -- the work
 
-    def _name(self) -> str:
-        return str(getattr(type(self), "registered_name", "") or self.cache_name)
-
     def _split(self, split: str) -> tuple[torch.Tensor, torch.Tensor]:
         if split not in self.files:
             raise UsageError(
-                f"The dataset '{self._name()}' has no split '{split}'; choose {', '.join(self.splits)}."
+                f"The dataset '{self.display_name()}' has no split '{split}'; "
+                f"choose {', '.join(self.splits)}."
             )
         name = self.files[split]
         if name not in self._arrays:
-            self._arrays[name] = self._read(self._locate(name, allow_download=True)[0])
+            self._arrays[name] = self._read(self._locate(name, fetch=True)[0])
         images, labels = self._arrays[name]
         if split == "train":
             return images, labels
@@ -135,35 +137,36 @@ class SVHN(Dataset):
         labels = torch.as_tensor(y.reshape(-1)).to(torch.int64) % 10  # SVHN writes the digit 0 as 10
         return images.div_(255.0), labels
 
-    def _locate(self, name: str, allow_download: bool) -> tuple[Path, str]:
-        """Where ``name`` is, and the folder it is in; downloads it into the cache if ``allow_download``."""
-        tried = []
-        user = user_data_dir(self.data_dir)
-        if user is None:
-            tried.append(f"no data folder (--data-dir or ${ENV_DATA} was not given)")
-        else:
-            for place in [user, *(user / sub for sub in self.subdirs)]:
-                if (place / name).is_file():
-                    return place / name, str(place)
-            tried.append(f"the data folder {user} (flat or in {' or '.join(f'{s}/' for s in self.subdirs)})")
-        cache = self.cache_path()
+    def _locate(self, name: str, fetch: bool) -> tuple[Path, str]:
+        """Where ``name`` is, and the folder it is in; downloads it into the cache if ``fetch``."""
+        user, cache = user_data_dir(self.data_dir), self.cache_path()
+        sources = [
+            no_data_folder()
+            if user is None
+            else Source(f"the data folder {user}", partial(self._in_user, user, name)),
+            Source(f"the cache {cache}", partial(self._cached, cache, name)),
+            Source(URL + name, partial(self._downloaded, cache, name), fetches=True, network=True),
+        ]
+        found: tuple[Path, str] = locate(sources, fetch, partial(self._nowhere, name))
+        return found
+
+    def _in_user(self, user: Path, name: str) -> tuple[Path, str]:
+        for place in [user, *(user / sub for sub in self.subdirs)]:
+            if (place / name).is_file():
+                return place / name, str(place)
+        raise NotThere("flat or in " + " or ".join(f"{s}/" for s in self.subdirs))
+
+    def _cached(self, cache: Path, name: str) -> tuple[Path, str]:
         path = cache / name
-        if path.is_file():
-            if md5_file(path) == self.md5[name]:
-                return path, str(cache)
-            tried.append(f"the cache {cache} ({name} fails its md5 check)")
-        else:
-            tried.append(f"the cache {cache}")
-        url = URL + name
-        if allow_download and offline():
-            tried.append(f"{url} (skipped: {ENV_OFFLINE} is set)")
-        elif allow_download:
-            try:
-                self._download(url, path)
-                return path, str(cache)
-            except DataError as exc:
-                tried.append(f"{url} ({str(exc).rstrip('.')})")
-        raise DataError(self._nowhere(name, tried))
+        if not path.is_file():
+            raise NotThere(f"no {name}")
+        if md5_file(path) != self.md5[name]:
+            raise NotThere(f"{name} fails its md5 check")
+        return path, str(cache)
+
+    def _downloaded(self, cache: Path, name: str) -> tuple[Path, str]:
+        self._download(URL + name, cache / name)
+        return cache / name, str(cache)
 
     def _download(self, url: str, dest: Path) -> None:
         log.info("Downloading %s", url)
@@ -178,14 +181,12 @@ class SVHN(Dataset):
                 )
             os.replace(part, dest)
 
-    def _nowhere(self, name: str, tried: list[str]) -> str:
+    def _nowhere(self, name: str, tried: str, skipped: bool) -> str:
         hint = (
             f"download {' and '.join(self.md5)} from {URL} and put them in a folder passed with "
             f"--data-dir PATH (flat or in its SVHN/ subfolder), or in {self.cache_path()}"
         )
-        if offline():
-            hint += f" (downloads need {ENV_OFFLINE} unset)"
         return (
-            f"The dataset '{self._name()}' is not available: ganzoo looked for {name} in "
-            f"{'; '.join(tried)}. To fix it, {hint}."
+            f"The dataset '{self.display_name()}' is not available: ganzoo looked for {name} in "
+            f"{tried}. To fix it, {fix_offline(hint, skipped)}."
         )

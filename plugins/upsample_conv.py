@@ -1,4 +1,9 @@
-"""The upsample-conv GAN of source 000 (Keras, MNIST): nearest upsampling + 5x5 convs, tanh throughout."""
+"""The upsample-conv GAN of source 000 (Keras, MNIST): nearest upsampling + 5x5 convs, tanh throughout.
+
+Source 000 follows Jacob Gildenblat's keras-dcgan (2016), a Keras port of the DCGAN idea
+(Radford et al. 2016) with tanh activations, upsampling instead of transposed convolutions and
+SGD with Nesterov momentum; its "nice" sampling is ``ganzoo generate --nice``.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The vanilla MLP GAN of source 002 (GANs in Action, chapter 3): one hidden layer each side."""
+"""The vanilla MLP GAN of source 002 (Langr & Bok, "GANs in Action", Manning 2019, chapter 3):
+one hidden layer each side, the fully connected GAN of Goodfellow et al. 2014 at its smallest."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from ganzoo.components import Generator as BaseGenerator
 class Generator(BaseGenerator):
     """z (100) → Dense 128 → LeakyReLU 0.01 → Dense 784 → tanh → 1x28x28."""
 
-    kinds = ("image", "sequence")
+    modalities = ("image", "sequence")
     output = "tanh"
     defaults: ClassVar[dict[str, Any]] = {"hidden": 128, "negative_slope": 0.01}
     train_defaults: ClassVar[dict[str, Any]] = {
@@ -44,7 +45,7 @@ class Generator(BaseGenerator):
 class Discriminator(BaseDiscriminator):
     """Flatten → Dense 128 → LeakyReLU 0.01 → Dense 1 (a logit; the seed's sigmoid is in the loss)."""
 
-    kinds = ("image", "sequence")
+    modalities = ("image", "sequence")
     defaults: ClassVar[dict[str, Any]] = {"hidden": 128, "negative_slope": 0.01}
     train_defaults: ClassVar[dict[str, Any]] = {"optimizer": "adam", "lr": 0.001, "betas": [0.9, 0.999]}
 

@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 
 from ganzoo.classifier import Classifier
-from ganzoo.data import IdxDataset
+from ganzoo.data.idx_dataset import IdxDataset
 from ganzoo.files import atomic_write_bytes, sha256_file
 from ganzoo.plugins.fashion_mnist import FashionMNIST
 from ganzoo.plugins.mnist import MNIST

@@ -8,6 +8,7 @@ is printed and that the command leaves no new file behind.
 from __future__ import annotations
 
 import gzip
+import json
 import shutil
 from pathlib import Path
 
@@ -29,9 +30,17 @@ CASES = [
     (["data", "fetch", "mnsit"], 2, "Unknown dataset 'mnsit'"),
     (["list", "widgets"], 2, "'widgets' is not one of 'generators'"),
     # option values
-    (["train", "vanilla-mlp", "mnist", "--batch-size", "0"], 2, "must be positive, got 0"),
-    (["train", "vanilla-mlp", "mnist", "--iterations", "-5"], 2, "must be positive, got -5"),
-    (["train", "vanilla-mlp", "mnist", "--lr-g", "0"], 2, "must be positive, got 0.0"),
+    (
+        ["train", "vanilla-mlp", "mnist", "--batch-size", "0"],
+        2,
+        "--batch-size must be a positive whole number, got 0.",
+    ),
+    (
+        ["train", "vanilla-mlp", "mnist", "--iterations", "-5"],
+        2,
+        "--iterations must be a positive whole number, got -5.",
+    ),
+    (["train", "vanilla-mlp", "mnist", "--lr-g", "0"], 2, "--lr-g must be a positive number, got 0.0."),
     (["train", "vanilla-mlp", "mnist", "--lr-d", "abc"], 2, "'abc' is not a valid float"),
     (["train", "vanilla-mlp", "mnist", "--iterations", "5", "--epochs", "1"], 2, "not both"),
     (["train", "vanilla-mlp", "mnist", "--label-smoothing", "1.5"], 2, "label_smoothing must be in [0, 1)"),
@@ -60,6 +69,29 @@ CASES = [
         "--out /proc/ganzoo-run cannot be created",
     ),
     (["train", "--resume", "{tmp}/nowhere"], 1, "is not a run directory"),
+    # a resumed run keeps what it was trained with (docs/guide.md, "Resume")
+    (
+        ["train", "--resume", "{run}", "--batch-size", "64"],
+        2,
+        "was trained with --batch-size 128; --resume cannot change it to 64",
+    ),
+    (
+        ["train", "dcgan", "mnist", "--resume", "{run}"],
+        2,
+        "the generator vanilla-mlp; --resume cannot change it",
+    ),
+    (
+        ["train", "--resume", "{run}", "--loss", "hinge"],
+        2,
+        "the loss bce; --resume cannot change it to hinge",
+    ),
+    (
+        ["train", "--resume", "{run}", "--set", "generator.hidden=64"],
+        2,
+        "generator.hidden 128; --resume cannot",
+    ),
+    (["train", "--resume", "{run}", "--iterations", "1"], 2, "has trained 2 iterations already"),
+    (["train", "--resume", "{run}", "--out", "{tmp}/elsewhere"], 2, "--out names a new run's folder"),
     (["train", "--resume", "{tmp}/empty"], 1, "has no config.json"),
     (["generate", "{tmp}/nowhere"], 1, "does not exist"),
     (["generate", "{tmp}/unfinished"], 1, "has no generator.safetensors yet"),
@@ -106,9 +138,17 @@ CASES = [
     ),
     (["eval", "{picrun}", "--inception-weights", "{tmp}/none.pth"], 1, "none.pth do not exist"),
     (["train", "vanilla-mlp", "mnist", "--ema", "1.5"], 2, "--ema must be a decay between 0 and 1"),
-    (["train", "vanilla-mlp", "mnist", "--keep-checkpoints", "0"], 2, "must be positive, got 0"),
+    (
+        ["train", "vanilla-mlp", "mnist", "--keep-checkpoints", "0"],
+        2,
+        "--keep-checkpoints must be a positive whole number",
+    ),
     (["train", "vanilla-mlp", "mnist", "--on-nan", "ignore"], 2, "'ignore' is not one of 'stop', 'skip'"),
-    (["train", "vanilla-mlp", "mnist", "--eval-every", "0"], 2, "must be positive, got 0"),
+    (
+        ["train", "vanilla-mlp", "mnist", "--eval-every", "0"],
+        2,
+        "--eval-every must be a positive whole number",
+    ),
     (
         ["train", "vanilla-mlp", "image-folder", "--data-dir", "{tmp}/pictures", "--eval-every", "5"],
         1,
@@ -150,7 +190,7 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def bad_files(tmp_path: Path, mnist_dir: Path) -> Path:
+def bad_files(tmp_path: Path, mnist_dir: Path, trained_run: Path) -> Path:
     (tmp_path / "empty").mkdir()
     for name, damage in (
         ("truncated", lambda b: b[:5000]),
@@ -164,8 +204,10 @@ def bad_files(tmp_path: Path, mnist_dir: Path) -> Path:
 
     (tmp_path / "pictures").mkdir()
     Image.new("RGB", (40, 40), (200, 30, 30)).save(tmp_path / "pictures" / "red.png")
-    (tmp_path / "unfinished").mkdir()
-    (tmp_path / "unfinished" / "config.json").write_text('{"run": {"generator": "vanilla-mlp"}}')
+    (tmp_path / "unfinished").mkdir()  # a run's record, without the result and weights of its end
+    record = json.loads((trained_run / "config.json").read_text())
+    del record["result"]
+    (tmp_path / "unfinished" / "config.json").write_text(json.dumps(record))
     save_file({"w": torch.zeros(3)}, str(tmp_path / "foreign.safetensors"))
     (tmp_path / "garbage.safetensors").write_bytes(b"this is not a tensor file")
     (tmp_path / "broken.toml").write_text("[x]\ngenerator = \n")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import torch
 
-from ganzoo.batches import StreamBatches, TensorBatches
+from ganzoo.training.batches import StreamBatches, TensorBatches
 
 
 def data(n: int = 10) -> torch.Tensor:

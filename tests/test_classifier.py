@@ -17,7 +17,7 @@ from ganzoo.classifier import (
     has_classifier,
     load_classifier,
 )
-from ganzoo.data import IdxDataset
+from ganzoo.data.idx_dataset import IdxDataset
 from ganzoo.errors import MetricsError
 from ganzoo.files import sha256_file
 from ganzoo.plugins.fashion_mnist import FashionMNIST

@@ -14,7 +14,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from ganzoo.checkpoint import read_metadata
+from ganzoo.files import read_metadata
 
 pytestmark = pytest.mark.slow
 
@@ -22,14 +22,15 @@ pytestmark = pytest.mark.slow
 SPY = """
 import os, sys
 from safetensors.torch import save_file
-from ganzoo import trainer
-finish = trainer.Trainer._finish
-def spy(self, last, seconds):
+from ganzoo.training import loop
+fit = loop.Trainer.fit
+def spy(self, resume=False):
+    result = fit(self, resume)
     rank = os.environ["RANK"]
-    name = f"{self.run_dir.name}-rank{rank}.safetensors"
-    save_file({k: v.contiguous() for k, v in self.G.state_dict().items()}, name)
-    finish(self, last, seconds)
-trainer.Trainer._finish = spy
+    name = f"{self.run.path.name}-rank{rank}.safetensors"
+    save_file({k: v.contiguous() for k, v in self.engine.G.state_dict().items()}, name)
+    return result
+loop.Trainer.fit = spy
 from ganzoo.cli import main
 sys.argv = ["ganzoo", *sys.argv[1:]]
 main()

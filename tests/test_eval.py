@@ -18,7 +18,7 @@ from ganzoo.cli import cli
 from ganzoo.errors import MetricsError
 from ganzoo.files import sha256_file
 from ganzoo.plugins.mnist import MNIST
-from ganzoo.trainer import update_ema
+from ganzoo.training.ema import update_ema
 
 SHORT = {"iterations": 40, "seed": 3, "sample_every": 20, "checkpoint_every": 20, "device": "cpu"}
 

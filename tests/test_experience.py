@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 import ganzoo
-from ganzoo import settings
+from ganzoo import user_settings
 from ganzoo.cli import cli
 from ganzoo.errors import UsageError
 
@@ -94,10 +94,12 @@ def test_show_summarises_a_run_as_a_table_and_as_json(run: ganzoo.Run) -> None:
     assert "samples/progress.gif" in info["files"]
 
 
-def test_show_of_an_unfinished_run_says_how_to_resume(tmp_path: Path) -> None:
+def test_show_of_an_unfinished_run_says_how_to_resume(run: ganzoo.Run, tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     (run_dir / "samples").mkdir(parents=True)
-    (run_dir / "config.json").write_text(json.dumps({"run": {"generator": "vanilla-mlp"}, "seed": 1}))
+    record = run.config
+    del record["result"]
+    (run_dir / "config.json").write_text(json.dumps(record))
     (run_dir / "metrics.jsonl").write_text('{"step": 10, "g_loss": 1.0, "d_loss": 0.5}\n{"step": 2')
     info = ganzoo.show(run_dir)
     assert info["status"] == "unfinished" and info["steps"] == 10
@@ -156,7 +158,7 @@ def test_precedence_cli_over_env_over_config_file_over_recipe(
 def test_ganzoo_home_holds_the_runs_and_the_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GANZOO_HOME", str(tmp_path / "home"))
     monkeypatch.chdir(tmp_path)
-    assert settings.config_path() == tmp_path / "home" / "config.toml"
+    assert user_settings.path() == tmp_path / "home" / "config.toml"
     r = ganzoo.train("vanilla-mlp", "mnist", data_dir=FIXTURE, iterations=1, seed=0, device="cpu")
     assert r.run_dir.parent == tmp_path / "home" / "runs"
     assert not (tmp_path / "runs").exists()

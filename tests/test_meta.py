@@ -31,6 +31,7 @@ def test_the_hook_specs_are_found() -> None:
         "register_discriminators",
         "register_datasets",
         "register_losses",
+        "register_reporters",
     }
 
 

@@ -23,11 +23,7 @@ from ganzoo.metrics import (
     kl_from_uniform,
     mmd_rbf,
     precision_recall,
-    sine_fit,
-    sine_fit_params,
 )
-
-SINE_T = torch.arange(50, dtype=torch.float64) / 10
 
 
 @pytest.fixture(autouse=True)
@@ -45,14 +41,6 @@ def rng(seed: int = 0) -> torch.Generator:
 
 def normal(n: int, d: int, seed: int = 0, shift: float = 0.0) -> torch.Tensor:
     return torch.randn(n, d, generator=rng(seed)) + shift
-
-
-def sines(n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """Curves like the ganzoo sine data: sin(offset + x·mul), offset ~ U[0,100), mul ~ U[1,2)."""
-    g = rng(seed)
-    offset = torch.rand(n, 1, generator=g, dtype=torch.float64) * 100
-    mul = torch.rand(n, 1, generator=g, dtype=torch.float64) + 1
-    return torch.sin(offset + SINE_T * mul).to(torch.float32), mul.squeeze(1)
 
 
 def random_cov(d: int, seed: int) -> torch.Tensor:
@@ -239,31 +227,6 @@ def test_a_class_counts_as_covered_from_two_percent() -> None:
     assert classes_covered(shares, threshold=0.021) == 8
 
 
-# --- sine fit ----------------------------------------------------------------------------------
-
-
-def test_exact_sines_fit_with_no_residual_and_recover_their_frequency() -> None:
-    curves, mul = sines(500, seed=26)
-    residual, omega = sine_fit_params(curves, SINE_T)
-    assert residual.shape == (500,)
-    assert float(residual.max()) < 1e-3
-    grid_step = 2.5 / 399
-    assert float((omega - mul).abs().max()) < grid_step
-    torch.testing.assert_close(sine_fit(curves, SINE_T), residual)
-
-
-def test_noise_fits_with_a_residual_near_its_std() -> None:
-    noise = torch.randn(500, 50, generator=rng(27)) * 0.5
-    residual = sine_fit(noise, SINE_T.tolist())
-    assert 0.4 < float(residual.mean()) < 0.5
-
-
-def test_noisy_sines_fit_with_the_noise_as_residual() -> None:
-    curves, _ = sines(500, seed=28)
-    noisy = curves + torch.randn(curves.shape, generator=rng(29)) * 0.05
-    assert 0.04 < float(sine_fit(noisy, SINE_T).mean()) < 0.05
-
-
 # --- unusable input ----------------------------------------------------------------------------
 
 
@@ -304,7 +267,6 @@ def test_non_finite_rows_are_refused_with_their_count() -> None:
         lambda: kernel_inception_distance(x, normal(100, 8)),
         lambda: mmd_rbf(x, normal(100, 8)),
         lambda: classifier_score(x),
-        lambda: sine_fit(x, torch.arange(8.0)),
     ):
         with pytest.raises(MetricsError, match="2 of 100 rows with NaN or infinite values"):
             call()
@@ -317,8 +279,6 @@ def test_other_unusable_input_is_refused() -> None:
         classes_covered(torch.tensor([0.5, 0.2]))
     with pytest.raises(MetricsError, match=r"outside 0\.\.9"):
         class_histogram(torch.tensor([0, 10, -1]), 10)
-    with pytest.raises(MetricsError, match="sample positions t must have shape"):
-        sine_fit(torch.zeros(4, 50), torch.arange(49.0))
 
 
 def test_running_classes_over_batches_equals_the_one_shot_score_and_histogram() -> None:

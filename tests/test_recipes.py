@@ -8,7 +8,23 @@ import pytest
 from ganzoo import build
 from ganzoo.errors import RecipeError, UsageError
 from ganzoo.manager import get_manager
-from ganzoo.recipes import load_recipes, parse_value, parse_zoo, resolve
+from ganzoo.recipes import load_recipes, parse_zoo
+from ganzoo.resolve import Request, parse_value
+from ganzoo.resolve import resolve as resolve_request
+
+
+def resolve(
+    arch: str,
+    dataset: str,
+    find: Any,
+    recipe_name: str | None = None,
+    options: dict[str, Any] | None = None,
+    sets: Any = (),
+    recipes: Any = None,
+    **names: Any,
+) -> Any:
+    request = Request(arch, dataset, recipe_name, options=options or {}, sets=tuple(sets), **names)
+    return resolve_request(request, find, recipes)
 
 
 def lookup(kind: str, name: str) -> Any:

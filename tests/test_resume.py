@@ -14,7 +14,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from ganzoo.checkpoint import read_metadata
+from ganzoo.files import read_metadata
 
 ITERATIONS = 1000
 ARGS = ["--iterations", str(ITERATIONS), "--seed", "4", "--device", "cpu", "--ema", "0.99"]

@@ -18,13 +18,13 @@ from safetensors.torch import load_file
 from torch import nn
 
 from ganzoo import api
-from ganzoo.batches import TensorBatches
-from ganzoo.checkpoint import read_metadata
 from ganzoo.components import DataSpec
 from ganzoo.devices import set_cpu_threads, usable_cores
 from ganzoo.errors import UsageError
+from ganzoo.files import read_metadata
 from ganzoo.optim import FusedAdam
-from ganzoo.trainer import use_channels_last
+from ganzoo.training.batches import TensorBatches
+from ganzoo.training.engine import use_channels_last
 
 
 def _nets() -> tuple[nn.Module, nn.Module]:
@@ -146,7 +146,7 @@ def test_channels_last_trains_the_dcgan_to_the_same_weights_within_rounding(
 
 
 def test_memory_format_auto_is_channels_last_for_conv_nets_on_cuda_only() -> None:
-    images = DataSpec(shape=(1, 28, 28), kind="image")
+    images = DataSpec(shape=(1, 28, 28), modality="image")
     conv, mlp = nn.Conv2d(1, 2, 3), nn.Linear(2, 2)
     assert use_channels_last("auto", images, torch.device("cuda"), conv)
     assert not use_channels_last("auto", images, torch.device("cuda"), mlp)
@@ -154,7 +154,7 @@ def test_memory_format_auto_is_channels_last_for_conv_nets_on_cuda_only() -> Non
     assert use_channels_last("channels_last", images, torch.device("cpu"), mlp)
     assert not use_channels_last("contiguous", images, torch.device("cuda"), conv)
     with pytest.raises(UsageError, match="applies to images"):
-        use_channels_last("channels_last", DataSpec(shape=(1, 64), kind="sequence"), torch.device("cpu"))
+        use_channels_last("channels_last", DataSpec(shape=(1, 64), modality="sequence"), torch.device("cpu"))
 
 
 def test_a_compile_failure_is_one_sentence(

@@ -47,7 +47,7 @@ def test_the_run_directory_holds_what_the_design_promises(tmp_path: Path, mnist_
     }
     config = json.loads((run / "config.json").read_text())
     assert config["run"]["recipe"] == "seed-002-vanilla-mlp-mnist" and config["seed"] == 7
-    assert config["data"] == {"shape": [1, 28, 28], "kind": "image", "value_range": [0.0, 1.0]}
+    assert config["data"] == {"shape": [1, 28, 28], "modality": "image", "value_range": [0.0, 1.0]}
     assert config["versions"]["torch"] == torch.__version__
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [10, 20, 30, 40, 50, 60]
@@ -331,18 +331,28 @@ def test_nice_keeps_the_candidates_the_scorer_rates_highest() -> None:
     assert best.view(-1).tolist() == [6.0, 7.0, 5.0]
 
 
-def test_iterations_on_the_command_line_override_a_recipe_counted_in_epochs() -> None:
+def test_iterations_on_the_command_line_override_a_recipe_counted_in_epochs(tmp_path: Path) -> None:
     from ganzoo import build
+    from ganzoo.errors import UsageError
     from ganzoo.manager import get_manager
-    from ganzoo.recipes import resolve
+    from ganzoo.recipes import parse_zoo
+    from ganzoo.resolve import Request, resolve
 
     def lookup(kind: str, name: str) -> Any:
         return build.lookup(get_manager(), kind, name)
 
-    cfg = resolve("vanilla-mlp", "mnist", lookup, sets=["epochs=3"])
+    zoo = tmp_path / "zoo.toml"
+    zoo.write_text(
+        '[epochs]\ngenerator = "vanilla-mlp"\ndiscriminator = "vanilla-mlp"\ndataset = "mnist"\n'
+        "[epochs.train]\nepochs = 3\n"
+    )
+    recipes = parse_zoo(zoo)
+    cfg = resolve(Request("vanilla-mlp", "mnist"), lookup, recipes)
     assert cfg.train.epochs == 3
-    cfg = resolve("vanilla-mlp", "mnist", lookup, sets=["epochs=3"], options={"iterations": 50})
+    cfg = resolve(Request("vanilla-mlp", "mnist", options={"iterations": 50}), lookup, recipes)
     assert (cfg.train.iterations, cfg.train.epochs) == (50, None)
+    with pytest.raises(UsageError, match="not both"):
+        resolve(Request("vanilla-mlp", "mnist", options={"iterations": 50}, sets=("epochs=3",)), lookup)
 
 
 def test_a_sequence_run_draws_curves_and_generates_rows(tmp_path: Path) -> None:

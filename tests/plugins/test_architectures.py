@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ganzoo.build import lookup
+from ganzoo.build import check_fits, component, lookup
 from ganzoo.components import DataSpec
 from ganzoo.errors import IncompatibleError
 from ganzoo.manager import get_manager
@@ -69,11 +69,12 @@ PAIRS = [(name, shape) for name in _names() for shape in SHAPES]
 @pytest.mark.parametrize(("name", "shape"), PAIRS, ids=[f"{n}-{'x'.join(map(str, s))}" for n, s in PAIRS])
 def test_architecture_serves_or_refuses_each_shape(name: str, shape: tuple[int, ...]) -> None:
     torch.manual_seed(0)
-    g_cls, d_cls = _classes(name)
+    g_cls, _ = _classes(name)
     spec = _spec(shape)
+    manager = get_manager()
     try:
-        g_cls.check(spec)
-        d_cls.check(spec)
+        check_fits(component(manager, "generator", name), spec)
+        check_fits(component(manager, "discriminator", name), spec)
     except IncompatibleError as exc:  # a refusal is one sentence naming the architecture and the shape
         message = str(exc)
         assert f"'{name}'" in message and "x".join(map(str, shape)) in message
@@ -150,11 +151,11 @@ def test_declared_defaults_are_constructor_keywords_and_settings_are_known(name:
     ],
 )
 def test_incompatible_data_is_refused_in_one_sentence(name: str, shape: tuple[int, ...], why: str) -> None:
-    g_cls, d_cls = _classes(name)
+    manager = get_manager()
     spec = DataSpec(shape, "sequence" if len(shape) == 1 else "image")
     with pytest.raises(IncompatibleError) as err:
-        g_cls.check(spec)
-        d_cls.check(spec)
+        check_fits(component(manager, "generator", name), spec)
+        check_fits(component(manager, "discriminator", name), spec)
     message = str(err.value)
     assert why in message and f"'{name}'" in message and "x".join(map(str, shape)) in message
 

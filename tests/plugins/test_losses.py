@@ -21,7 +21,7 @@ from ganzoo.plugins.hinge import Hinge
 from ganzoo.plugins.lsgan import LSGAN
 from ganzoo.plugins.minimax import Minimax
 from ganzoo.plugins.wgan_gp import WGANGP
-from ganzoo.recipes import RunConfig
+from ganzoo.settings import RunConfig
 
 LOSSES: dict[str, type[Loss]] = {
     "bce": BCE,
@@ -336,7 +336,7 @@ def config_for(loss: str, **params: Any) -> RunConfig:
 @pytest.mark.parametrize("name", sorted(LOSSES))
 def test_built_with_defaults(name: str) -> None:
     config = config_for(name)
-    loss = build.build_loss(build.classes_for(get_manager(), config), config)
+    loss = build.build_loss(build.component(get_manager(), "loss", config.loss), config)
     assert type(loss) is LOSSES[name]
     x = torch.tensor([0.3, -0.2])
     assert all(torch.isfinite(getattr(loss, part)(x)) for part in ("d_real", "d_fake", "g"))
@@ -346,15 +346,15 @@ def test_built_with_defaults(name: str) -> None:
 def test_an_unknown_parameter_is_refused(name: str) -> None:
     config = config_for(name, margin=2.0)
     with pytest.raises(UsageError, match=f"The loss '{name}' does not accept these parameters"):
-        build.build_loss(build.classes_for(get_manager(), config), config)
+        build.build_loss(build.component(get_manager(), "loss", config.loss), config)
 
 
 def test_declared_parameters_reach_the_loss() -> None:
     config = config_for("wgan-gp", gp_weight=2.5)
-    loss = build.build_loss(build.classes_for(get_manager(), config), config)
+    loss = build.build_loss(build.component(get_manager(), "loss", config.loss), config)
     assert isinstance(loss, WGANGP) and loss.gp_weight == 2.5 and loss.params == {"gp_weight": 2.5}
     with pytest.raises(UsageError, match="gp_weight"):
         config = config_for("wgan-gp", gp_weight=-1)
-        build.build_loss(build.classes_for(get_manager(), config), config)
+        build.build_loss(build.component(get_manager(), "loss", config.loss), config)
     assert WGANGP.defaults == {"gp_weight": 10.0}
     assert Hinge.defaults == {} and LSGAN.defaults == {}

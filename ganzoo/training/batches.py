@@ -1,9 +1,11 @@
 """Where the trainer's real batches come from: a tensor on the device, or a stream for large data.
 
 Orders (the ``data_order`` training setting):
-- ``random``: each batch is drawn by random index, with replacement (source 002, 003);
+- ``random``: each batch is drawn by random index, with replacement (``np.random.randint`` in
+  Langr & Bok, "GANs in Action", 2019, chapter 3: source 002; and source 003);
 - ``shuffle``: a new permutation every epoch, batches taken from it in turn;
-- ``sequential``: the data in stored order, batch after batch (source 000).
+- ``sequential``: the data in stored order, batch after batch (Gildenblat's keras-dcgan, 2016:
+  source 000).
 """
 
 from __future__ import annotations
@@ -13,8 +15,6 @@ from typing import Any
 import torch
 
 from ganzoo.sampling import rescale
-
-ORDERS = ("random", "shuffle", "sequential")
 
 
 class TensorBatches:

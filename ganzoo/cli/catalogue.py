@@ -1,0 +1,72 @@
+"""``ganzoo list`` and ``ganzoo plugins``: what is installed, and who registered it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from ganzoo.cli.common import warn_failed_plugins
+from ganzoo.registry import PLURALS
+
+LIST_KINDS = [*PLURALS, "recipes"]
+
+
+@click.command("list")
+@click.argument("kind", required=False, type=click.Choice(LIST_KINDS))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def list_cmd(kind: str | None, as_json: bool) -> None:
+    """List registered components (or the zoo's recipes) with who registered them."""
+    from ganzoo import present
+
+    if kind == "recipes":
+        from ganzoo.recipes import load_recipes
+
+        rows = [
+            {"name": r.name, "source": r.source, "summary": r.summary, **r.components}
+            for r in load_recipes().values()
+        ]
+        if as_json:
+            click.echo(json.dumps(rows, indent=2))
+        else:
+            present.recipes(rows)
+        return
+    from ganzoo.api import list_components
+
+    rows = list_components(PLURALS[kind] if kind else None)
+    warn_failed_plugins()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        present.components(rows)
+
+
+@click.command("plugins")
+@click.option("--all", "show_all", is_flag=True, help="Include ganzoo's built-in plugins.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def plugins_cmd(show_all: bool, as_json: bool) -> None:
+    """Show each plugin: distribution, version, what it provides, and whether it loaded."""
+    from ganzoo import present
+    from ganzoo.manager import get_manager
+
+    rows: list[dict[str, Any]] = [
+        {
+            "plugin": p.info.name,
+            "dist": p.info.dist,
+            "version": p.info.version,
+            "module": p.info.module,
+            "builtin": p.info.builtin,
+            "status": p.status,
+            "reason": p.reason,
+            "provides": dict(p.provides),
+        }
+        for p in get_manager().plugins
+        if show_all or not p.info.builtin
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+    elif not rows:
+        click.echo("No third-party plugins installed (`ganzoo plugins --all` shows the built-ins).")
+    else:
+        present.plugins(rows)

@@ -1,0 +1,74 @@
+"""The names of the figures ganzoo logs and measures, and how each is labelled for people.
+
+A *figure* is one named number: a training figure in metrics.jsonl (``d_loss``), an eval figure
+from ``ganzoo eval`` (``fd``). The progress bar, ``ganzoo show``, ``ganzoo eval``'s table, the loss
+curves and TensorBoard all take their labels from here. Light: no torch.
+"""
+
+from __future__ import annotations
+
+#: The training figures summed on the device between two logged steps, in this order.
+ACCUMULATED = ("d_loss_real", "d_loss_fake", "g_loss", "d_real", "d_fake", "d_acc_real", "d_acc_fake")
+
+#: Training figures → labels.
+TRAINING = {
+    "d_loss": "D loss",
+    "g_loss": "G loss",
+    "d_real": "D(x)",
+    "d_fake": "D(G(z))",
+    "d_acc": "D acc",
+    "d_loss_real": "D loss on real",
+    "d_loss_fake": "D loss on fake",
+    "d_acc_real": "D acc on real",
+    "d_acc_fake": "D acc on fake",
+}
+
+#: The training figures a progress line and ``ganzoo show`` print, in this order.
+HEADLINE = ("d_loss", "g_loss", "d_real", "d_fake", "d_acc")
+
+#: Eval figures → labels (a dataset adds its own through ``Dataset.figure_labels``).
+EVAL = {
+    "fd": "Fréchet distance",
+    "kid": "KID",
+    "kid_std": "KID std over subsets",
+    "precision": "precision",
+    "recall": "recall",
+    "classifier_score": "classifier score (IS analogue)",
+    "inception_score": "Inception score",
+    "classes_covered": "classes covered (share ≥ 2%)",
+    "class_kl": "KL(class histogram ‖ uniform)",
+    "mmd": "MMD² to real curves",
+}
+
+#: Short labels of the eval figures a progress note prints, in this order.
+EVAL_HEADLINE = {
+    "fd": "FD",
+    "kid": "KID",
+    "classes_covered": "classes",
+    "precision": "precision",
+    "recall": "recall",
+    "mmd": "MMD",
+}
+
+
+def label(name: str) -> str:
+    """The label of a training or eval figure; an unknown one is shown by its name."""
+    return TRAINING.get(name) or EVAL.get(name) or name
+
+
+def line(values: dict[str, float]) -> str:
+    """The headline training figures as one line: ``D loss 0.693  G loss 0.702 ...``."""
+    return "  ".join(f"{TRAINING[k]} {values[k]:.3f}" for k in HEADLINE if k in values)
+
+
+def eval_line(figures: dict[str, object], extra: dict[str, str] | None = None) -> str:
+    """The headline eval figures as one line: ``FD 412.3  KID 0.351  classes 9 ...``.
+
+    ``extra`` labels a dataset's own figures (``Dataset.figure_labels``), printed after them.
+    """
+    names = {**EVAL_HEADLINE, **(extra or {})}
+    return "  ".join(f"{short} {_fmt(figures[key])}" for key, short in names.items() if key in figures)
+
+
+def _fmt(v: object) -> str:
+    return str(v) if isinstance(v, int) else f"{v:.4g}"

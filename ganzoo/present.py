@@ -1,0 +1,130 @@
+"""How the command line shows things to people: rich tables for list, plugins, show, eval and data.
+
+The CLI parses and calls the API; this module turns what came back into tables. Light: rich only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from ganzoo import figures
+
+#: Table columns that may fold over lines; names never do.
+WRAPPED = {"summary", "status", "where", "provides"}
+
+
+def _table(title: str, columns: tuple[str, ...]) -> Table:
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(col, overflow="fold", no_wrap=col not in WRAPPED)
+    return table
+
+
+def components(rows: list[dict[str, Any]]) -> None:
+    """``ganzoo list``: kind, name, summary and who registered each component."""
+    table = _table("ganzoo components", ("kind", "name", "summary", "registered by"))
+    for r in rows:
+        name = r["qualified"] + " (ambiguous)" if r["ambiguous"] else r["name"]
+        table.add_row(r["kind"], name, r["summary"], f"{r['dist']} {r['version']}")
+    Console().print(table)
+
+
+def recipes(rows: list[dict[str, Any]]) -> None:
+    """``ganzoo list recipes``: each recipe with its source and what it trains."""
+    table = _table("zoo.toml recipes", ("name", "source", "trains", "summary"))
+    for r in rows:
+        g, d = r["generator"], r["discriminator"]
+        arch = g if g == d else f"{g}/{d}"
+        loss = f" ({r['loss']})" if r.get("loss") else ""
+        table.add_row(r["name"], r["source"], f"{arch} on {r['dataset']}{loss}", r["summary"])
+    Console().print(table)
+
+
+def plugins(rows: list[dict[str, Any]]) -> None:
+    """``ganzoo plugins``: each plugin, its distribution, what it provides and whether it loaded."""
+    table = _table("ganzoo plugins", ("plugin", "distribution", "provides", "status"))
+    for r in rows:
+        provides = ", ".join(f"{n} {k}" for k, n in sorted(r["provides"].items())) or "-"
+        status = r["status"] + (f": {r['reason']}" if r["reason"] else "")
+        table.add_row(r["plugin"], f"{r['dist']} {r['version']}", provides, status)
+    Console().print(table)
+
+
+def datasets(rows: list[dict[str, Any]]) -> None:
+    """``ganzoo data list``: whether each dataset's files are present, and where."""
+    table = _table("ganzoo datasets", ("dataset", "present", "where"))
+    for r in rows:
+        table.add_row(r["name"], "yes" if r["present"] else "no", r["where"])
+    Console().print(table)
+
+
+def evaluation(result: dict[str, Any], run: Path) -> None:
+    """``ganzoo eval``: the figures, then the protocol they were measured with."""
+    table = Table(title=f"ganzoo eval {run}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    labels = result.get("labels", {})
+    for key, value in result["metrics"].items():
+        if key != "class_shares":
+            table.add_row(labels.get(key) or figures.label(key), str(value))
+    console = Console()
+    console.print(table)
+    protocol = "; ".join(f"{k}: {v}" for k, v in result["protocol"].items())
+    console.print(
+        f"generator: {result['generator']}; {protocol}", highlight=False, soft_wrap=True, markup=False
+    )
+
+
+def run_summary(info: dict[str, Any], image: bool | None = None) -> None:
+    """``ganzoo show``: a run's recipe, progress, figures and files; its latest grid on a terminal."""
+    table = Table(title=f"ganzoo run {info['run_dir']}", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    steps = f"{info['steps']:,} of {info['iterations']:,}" if info.get("iterations") else f"{info['steps']:,}"
+    status = info["status"] + (f" (resume: {info['resume']})" if "resume" in info else "")
+    seconds = info.get("seconds")
+    shape = "x".join(map(str, info["data"]["shape"] or []))
+    world = f" x {info['world_size']}" if info["world_size"] > 1 else ""
+    rows = [
+        ("status", status),
+        ("recipe", str(info["recipe"])),
+        ("networks", f"G {info['generator']}, D {info['discriminator']}, loss {info['loss']}"),
+        ("data", f"{info['dataset']}: {info['data']['size']:,} samples of {shape}"),
+        ("iterations", steps),
+        ("time", f"{seconds:.1f} s" if seconds is not None else "-"),
+        ("seed, device", f"{info['seed']}, {info['device']}{world}"),
+    ]
+    if info.get("last"):
+        rows.append(("last figures", figures.line(info["last"])))
+    if info.get("eval"):
+        numbers = {k: v for k, v in info["eval"].items() if isinstance(v, (int, float))}
+        rows.append(("eval", "  ".join(f"{figures.label(k)} {v:.4g}" for k, v in numbers.items())))
+    files = info["files"]
+    grids = [f for f in files if f.startswith("samples/step-")]
+    listed = [
+        f"{name} ({_size(size)})" for name, size in files.items() if not name.startswith("samples/step-")
+    ]
+    rows.append(("files", ", ".join(listed) + (f", samples/: {len(grids)} grids" if grids else "")))
+    rows.append(("latest grid", info["latest_grid"] or "-"))
+    for key, value in rows:
+        table.add_row(key, value)
+    console = Console(highlight=False, soft_wrap=False)
+    console.print(table)
+    draw = console.is_terminal if image is None else image
+    if draw and info["latest_grid"]:
+        from ganzoo.plots import grid_as_text
+
+        console.print(grid_as_text(Path(info["latest_grid"]), min(console.width - 1, 96)))
+
+
+def _size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"

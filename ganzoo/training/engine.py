@@ -1,0 +1,135 @@
+"""Where and how the networks run: the device, autocast, gradient scaling, channels-last, DDP and
+torch.compile, behind one forward call and one update call.
+
+Branch-free in the step, the way nanoGPT's train.py is: the forward context is ``nullcontext()``
+for fp32 and ``torch.autocast`` otherwise, and the GradScaler is always there but enabled only for
+fp16 (disabled, it passes the loss and the optimiser step straight through).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import Any, cast
+
+import torch
+from torch import nn
+
+from ganzoo import distributed
+from ganzoo.components import DataSpec, Discriminator, Generator
+from ganzoo.errors import UsageError
+from ganzoo.settings import TrainSettings
+
+#: Where memory_format=auto turns channels-last on for convolutional networks.
+CHANNELS_LAST_DEVICES = ("cuda",)
+
+Net = Callable[[torch.Tensor], torch.Tensor]
+
+
+def amp_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype for ``--precision``, or None for fp32; refuses what the device cannot do."""
+    if precision == "fp32":
+        return None
+    if precision == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        raise UsageError(
+            f"--precision bf16 needs a GPU with bfloat16 support (compute capability 8.0 or newer); "
+            f"{torch.cuda.get_device_name(device)} has none: use --precision fp16."
+        )
+    return torch.bfloat16 if precision == "bf16" else torch.float16
+
+
+def use_channels_last(memory_format: str, spec: DataSpec, device: torch.device, *nets: nn.Module) -> bool:
+    """Whether image batches and conv weights go channels-last (NHWC).
+
+    ``auto`` picks it for convolutional networks on CUDA, where cuDNN's fastest kernels (and the
+    tensor cores under bf16/fp16) want NHWC; on the CPU it picks what measured faster.
+    """
+    if memory_format == "contiguous":
+        return False
+    if spec.modality != "image" or len(spec.shape) != 3:
+        if memory_format == "channels_last":
+            raise UsageError("memory_format=channels_last applies to images; this dataset holds sequences.")
+        return False
+    if memory_format == "channels_last":
+        return True
+    convs = any(isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) for net in nets for m in net.modules())
+    return convs and device.type in CHANNELS_LAST_DEVICES
+
+
+class Engine:
+    """The two networks on their device, and how a forward pass and an update run.
+
+    ``G`` and ``D`` stay the plain modules that are saved, averaged and sampled from. What trains
+    are ``g_net`` and ``d_net``: DistributedDataParallel wrappers under torchrun (they start from
+    rank 0's weights and average gradients during backward), compiled with ``--compile``.
+    ``d_frozen`` is D for G's step (frozen, outside DDP: no gradients of D's to reduce);
+    ``d_penalty`` is D for a loss's penalty, never compiled (it differentiates D twice, which
+    torch.compile does not support).
+    """
+
+    def __init__(
+        self,
+        generator: Generator,
+        discriminator: Discriminator,
+        s: TrainSettings,
+        spec: DataSpec,
+        device: torch.device,
+        group: distributed.Group | None = None,
+    ) -> None:
+        self.device = device
+        self.channels_last = use_channels_last(s.memory_format, spec, device, generator, discriminator)
+        if s.sync_bn and group is not None:
+            if device.type != "cuda":
+                raise UsageError(
+                    "--sync-bn needs CUDA devices: torch's SyncBatchNorm does not run on the CPU."
+                )
+            generator = nn.SyncBatchNorm.convert_sync_batchnorm(generator)
+            discriminator = nn.SyncBatchNorm.convert_sync_batchnorm(discriminator)
+        self.G: Generator = generator.to(device)
+        self.D: Discriminator = discriminator.to(device)
+        if self.channels_last:
+            self.G = self.G.to(memory_format=torch.channels_last)
+            self.D = self.D.to(memory_format=torch.channels_last)
+        dtype = amp_dtype(s.precision, device)
+        self.autocast: AbstractContextManager[Any] = (
+            nullcontext() if dtype is None else torch.autocast(device.type, dtype=dtype)
+        )
+        # fp16's narrow range needs the losses scaled up (and the gradients back down) to survive.
+        self.scaler = torch.amp.GradScaler(device.type, enabled=s.precision == "fp16")
+        self.g_net: Net = self.G
+        self.d_net: Net = self.D
+        if group is not None:
+            self.g_net, self.d_net = distributed.wrap(self.G, device), distributed.wrap(self.D, device)
+        self.d_frozen: Net = self.D
+        self.d_penalty = cast(Discriminator, self.d_net)
+        self.compiling = s.compile  # until the first step has built the kernels
+        if s.compile:
+            self.g_net, self.d_net = torch.compile(self.g_net), torch.compile(self.d_net)
+            self.d_frozen = torch.compile(self.D) if group is not None else self.d_net
+        self.d_params = list(self.D.parameters())
+
+    def forward(self, net: Net, x: torch.Tensor) -> torch.Tensor:
+        """One network's forward pass, under autocast with ``--precision bf16|fp16``."""
+        with self.autocast:
+            return net(x)
+
+    def update(self, opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+        """Backward and one optimiser step (under torchrun, DDP averages the gradients in backward)."""
+        self.scaler.scale(loss).backward()
+        self.scaler.step(opt)  # skipped when fp16's scaled gradients overflowed
+        self.scaler.update()  # after each step: D may step twice per iteration
+
+    @contextmanager
+    def d_held(self) -> Iterator[None]:
+        """D's weights frozen (no weight gradients) for G's step, then trainable again."""
+        for p in self.d_params:
+            p.requires_grad_(False)
+        try:
+            yield
+        finally:
+            for p in self.d_params:
+                p.requires_grad_(True)
+
+    def data_layout(self, x: torch.Tensor) -> torch.Tensor:
+        """Real data in the layout the networks run in."""
+        return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x

@@ -1,0 +1,191 @@
+"""A planned run made real: the device and process group, the data, the networks and the trainer
+with its reporters (:func:`build`), then training and the final files (:func:`execute`).
+
+Everything that can be refused is refused in :func:`build`, before the run directory exists.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ganzoo import distributed
+from ganzoo.build import (
+    build_dataset,
+    build_loss,
+    build_networks,
+    check_fits,
+    component,
+    components_for,
+)
+from ganzoo.errors import GanzooError, PluginError, RunDirError, UsageError
+from ganzoo.manager import PluginManager
+from ganzoo.planning import Plan
+from ganzoo.progress import PlainProgress, Progress
+from ganzoo.record import RunRecord
+from ganzoo.rundir import Run
+from ganzoo.settings import KINDS
+from ganzoo.training import reporters as built_in
+from ganzoo.training import state as checkpoints
+from ganzoo.training.loop import Trainer
+from ganzoo.training.reporters import Reporter
+
+
+@dataclass
+class Launch:
+    """A run ready to train: its plan, record, trainer and (under torchrun) process group."""
+
+    plan: Plan
+    record: RunRecord
+    trainer: Trainer
+    group: distributed.Group | None
+
+    @property
+    def main(self) -> bool:
+        return self.group is None or self.group.main
+
+
+def new_seed() -> int:
+    return int.from_bytes(os.urandom(4), "little") & 0x7FFFFFFF
+
+
+def build(
+    plan: Plan,
+    manager: PluginManager,
+    progress: Progress | None = None,
+    reporters: Sequence[Reporter] = (),
+) -> Launch:
+    """Devices, data, networks, trainer and reporters for ``plan``; nothing is written yet."""
+    from ganzoo.devices import resolve_device, set_cpu_threads
+
+    config, s = plan.config, plan.config.train
+    device = resolve_device(s.device)
+    set_cpu_threads(s.threads)
+    progress = progress or PlainProgress()
+    group = distributed.setup(device)
+    if group is not None:
+        device = distributed.rank_device(device)
+        if s.on_nan == "skip":
+            raise UsageError("--on-nan skip is not supported under torchrun; use the default, stop.")
+        if not group.main:
+            progress = PlainProgress(quiet=True)
+        if not plan.resume:  # one run directory and one seed for all ranks: rank 0's
+            shared: list[Any] = [str(plan.run.path), s.seed if s.seed is not None else new_seed()]
+            import torch.distributed as dist
+
+            dist.broadcast_object_list(shared, src=0)
+            plan.run, s.seed = Run(Path(shared[0])), int(shared[1])
+    main = group is None or group.main
+    parts = components_for(manager, config)
+    ds = build_dataset(parts.dataset, config, plan.data_dir)
+    spec = ds.spec()
+    check_fits(parts.generator, spec)
+    check_fits(parts.discriminator, spec)
+    loss = build_loss(parts.loss, config)
+    real = ds.load("train")  # fetches on first use; fails before any file is written
+    evaluator = None
+    if s.eval_every is not None and main:  # no extractor for the data: say so before training
+        from ganzoo.evaluate import Evaluator
+
+        evaluator = Evaluator(ds, config.dataset, device, s.eval_n)
+    n_real = len(real)  # type: ignore[arg-type]  # a tensor, or a map-style dataset streamed from disk
+    if plan.record is not None:
+        record = plan.resumed_record()
+        if record.data_size != n_real:
+            raise RunDirError(
+                f"{plan.run.path} was trained on {record.data_size} samples of '{config.dataset}', but the "
+                f"dataset found now holds {n_real}; resume with --data-dir pointing at the original files."
+            )
+    else:
+        record = RunRecord(
+            config=config,
+            seed=s.seed if s.seed is not None else new_seed(),
+            device=str(device),
+            world_size=group.world if group is not None else 1,
+            data=spec,
+            data_size=int(n_real),
+            data_dir=str(Path(plan.data_dir).resolve()) if plan.data_dir is not None else None,
+            components={k: manager.registry.get(k, getattr(config, k)).qualified for k in KINDS},
+            versions=versions(manager),
+            created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            run_dir=str(plan.run.path),
+            iterations=0,
+        )
+    torch.manual_seed(record.seed)
+    g, d = build_networks(parts, config, spec)
+    everyone: list[Reporter] = [built_in.ProgressReporter(progress)]
+    if main:
+        everyone += [built_in.LogFile(), built_in.SampleGrids(), built_in.Animation(), built_in.LossCurves()]
+        if s.tensorboard:
+            everyone.append(built_in.TensorBoard())
+        if evaluator is not None:
+            everyone.append(built_in.PeriodicEval(evaluator))
+        everyone += [_plugin_reporter(manager, name) for name in s.report]
+        everyone += list(reporters)
+    # Built before the run directory: what the trainer refuses (a data shape, --sync-bn on the
+    # CPU, channels-last sequences) leaves nothing behind.
+    trainer = Trainer(
+        config, g, d, loss, spec, real, device, plan.run, record.seed, everyone, evaluator, group
+    )
+    # The trainer keeps its own copy in the generator's range; the dataset object caches the
+    # loaded one (188 MB of float32 for MNIST): let it go (an evaluator holds its own reference).
+    del real, ds
+    record.iterations = trainer.iterations
+    return Launch(plan, record, trainer, group)
+
+
+def _plugin_reporter(manager: PluginManager, name: str) -> Reporter:
+    c = component(manager, "reporter", name, base=Reporter)
+    try:
+        reporter: Reporter = c.cls()
+    except Exception as exc:  # a plugin's constructor can fail in any way
+        raise PluginError(
+            f"Building the reporter '{c.name}' ({c.origin}) failed: {type(exc).__name__}: {exc}."
+        ) from exc
+    return reporter
+
+
+def execute(launch: Launch) -> Run:
+    """Train, then write the final weights and the record with its result; returns the run."""
+    run, record, trainer = launch.plan.run, launch.record, launch.trainer
+    if launch.main:
+        try:
+            run.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"--out {run.path} cannot be created: {exc.strerror or exc}.") from exc
+        run.write_record(record)
+    try:
+        result = trainer.fit(resume=launch.plan.resume)
+        if launch.main:
+            record.result = result
+            checkpoints.save_weights(trainer.state, run, record)
+            run.write_record(record)
+    except GanzooError:  # raised on every rank at the same step (the ranks agree on stops)
+        if launch.group is not None:
+            distributed.finish()
+        raise
+    # Any other error leaves the group alone: the other ranks may be waiting in a collective,
+    # and torchrun stops them when this process exits.
+    if launch.group is not None:
+        distributed.finish()
+    return Run(run.path)
+
+
+def versions(manager: PluginManager) -> dict[str, Any]:
+    """ganzoo's, torch's, Python's and every loaded plugin's version, for the run's record."""
+    from ganzoo.version import __version__
+
+    plugins = {p.info.dist: p.info.version for p in manager.plugins if p.status == "ok"}
+    return {
+        "ganzoo": __version__,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "plugins": plugins,
+    }

@@ -1,0 +1,153 @@
+"""What a run needs to continue exactly where it stopped, and its checkpoint: saved and restored.
+
+A checkpoint is one safetensors file (:mod:`ganzoo.checkpoint`): the networks and optimisers,
+every random stream (torch's global one, the noise, the batch indices, Python's and numpy's for
+plugins that draw from them), the figures summed since the last log line and the counters. A run
+killed and resumed from it ends with the same weights, bit for bit, as one that ran straight on.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from ganzoo import checkpoint, distributed, rundir
+from ganzoo.record import RunRecord
+from ganzoo.rundir import Run
+from ganzoo.training.batches import StreamBatches, TensorBatches
+
+#: Under torchrun a rank that a smaller world saved no noise stream for forks its own from the seed.
+RANK_SEED_STRIDE = 1_000_003
+
+
+@dataclass
+class Tally:
+    """The training figures summed on the device since the last logged step, and skipped updates."""
+
+    sums: torch.Tensor
+    n: int = 0
+    skipped: int = 0  # updates skipped for a non-finite loss (--on-nan skip), over the whole run
+
+
+@dataclass
+class TrainState:
+    """The parts of a run that change as it trains, as one checkpoint holds them."""
+
+    modules: dict[str, nn.Module]  # generator, discriminator and, with --ema, generator_ema
+    optimizers: dict[str, torch.optim.Optimizer]  # generator, discriminator
+    scaler: torch.amp.GradScaler
+    batches: TensorBatches | StreamBatches
+    noise: torch.Generator  # this rank's noise stream (alone: the batch indices too)
+    data: torch.Generator  # the batch indices, the same on every rank under torchrun
+    fixed_z: torch.Tensor  # the noise of the sample grids
+    tally: Tally
+    step: int = 0
+    seconds: float = 0.0  # training time spent before this process took over
+
+
+def save(state: TrainState, run: Run, iterations: int, seconds: float, keep: int, group: Any = None) -> None:
+    """Write the checkpoint (rank 0), every rank's noise stream and figures included."""
+    ranks = []
+    if group is not None:  # under torchrun each rank's noise stream and figures are its own
+        ranks = distributed.gather_objects((state.noise.get_state(), state.tally.sums.cpu()))
+        if not group.main:
+            return
+    extra = {
+        "rng_cpu": torch.get_rng_state(),
+        "rng_data": state.data.get_state(),
+        **{f"rng_noise.rank{r}": noise for r, (noise, _) in enumerate(ranks)},
+        **{f"acc.rank{r}": sums for r, (_, sums) in enumerate(ranks)},
+        "fixed_z": state.fixed_z,
+        "acc": state.tally.sums,
+    }
+    batch_tensors, batch_state = state.batches.state()
+    extra.update({f"batches.{k}": v for k, v in batch_tensors.items()})
+    device = state.fixed_z.device
+    if device.type == "cuda":
+        extra["rng_cuda"] = torch.cuda.get_rng_state(device)
+    meta = {
+        "step": state.step,
+        "acc_n": state.tally.n,
+        "skipped": state.tally.skipped,
+        "seconds": seconds,
+        "iterations": iterations,
+        "batches": batch_state,
+        "scaler": state.scaler.state_dict(),
+        **_host_rng_state(extra),
+    }
+    checkpoint.save_checkpoint(
+        run.file(rundir.CHECKPOINT_DIR), state.modules, state.optimizers, extra, meta, keep=keep
+    )
+
+
+def restore(state: TrainState, run: Run, seed: int, group: Any = None) -> None:
+    """Load the checkpoint into ``state``: weights, optimisers, streams, figures and counters."""
+    extra, meta = checkpoint.load_checkpoint(run.file(rundir.CHECKPOINT_DIR), state.modules, state.optimizers)
+    torch.set_rng_state(extra["rng_cpu"])
+    _set_host_rng_state(meta, extra)
+    state.data.set_state(extra["rng_data"])
+    if meta.get("scaler"):  # an fp32 run's disabled scaler saves an empty state
+        state.scaler.load_state_dict(meta["scaler"])
+    device = state.fixed_z.device
+    if "rng_cuda" in extra and device.type == "cuda":
+        torch.cuda.set_rng_state(extra["rng_cuda"], device)
+    state.fixed_z = extra["fixed_z"].to(device)
+    state.tally = Tally(extra["acc"].to(device), int(meta["acc_n"]), int(meta.get("skipped", 0)))
+    state.step = int(meta["step"])
+    state.seconds = float(meta["seconds"])
+    if group is not None:  # every rank's own noise stream and figures, as rank 0 saved them
+        if f"rng_noise.rank{group.rank}" in extra:
+            state.noise.set_state(extra[f"rng_noise.rank{group.rank}"])
+            state.tally.sums = extra[f"acc.rank{group.rank}"].to(device)
+        else:  # saved by a smaller world: this rank forks a fresh noise stream
+            state.noise.manual_seed(seed + RANK_SEED_STRIDE * group.rank + state.step)
+    state.batches.restore(
+        {k.removeprefix("batches."): v for k, v in extra.items() if k.startswith("batches.")},
+        meta.get("batches", {}),
+    )
+
+
+def save_weights(state: TrainState, run: Run, record: RunRecord) -> None:
+    """The final weights, each file carrying the run's record so that it rebuilds itself."""
+    doc = record.to_json()
+    checkpoint.save_weights(run.file(rundir.GENERATOR), state.modules["generator"], "generator", doc)
+    if "generator_ema" in state.modules:
+        checkpoint.save_weights(
+            run.file(rundir.GENERATOR_EMA), state.modules["generator_ema"], "generator", doc
+        )
+    checkpoint.save_weights(
+        run.file(rundir.DISCRIMINATOR), state.modules["discriminator"], "discriminator", doc
+    )
+
+
+def _host_rng_state(extra: dict[str, torch.Tensor]) -> dict[str, Any]:
+    """Python's and (when loaded) numpy's global RNG states, for plugins that draw from them.
+
+    ganzoo itself draws only from torch; a plugin's augmentation or loss may not, and a resumed
+    run must replay its draws too. Python's state goes into the JSON, numpy's key into a tensor.
+    """
+    version, internal, gauss = random.getstate()
+    out: dict[str, Any] = {"rng_python": [version, list(internal), gauss]}
+    np = sys.modules.get("numpy")  # not imported for this: if no one loaded numpy, no one drew from it
+    if np is not None:
+        kind, key, pos, has_gauss, cached = np.random.get_state()
+        extra["rng_numpy"] = torch.tensor(key.astype("int64"))
+        out["rng_numpy"] = [kind, int(pos), int(has_gauss), float(cached)]
+    return out
+
+
+def _set_host_rng_state(meta: dict[str, Any], extra: dict[str, torch.Tensor]) -> None:
+    if "rng_python" in meta:
+        version, internal, gauss = meta["rng_python"]
+        random.setstate((version, tuple(internal), gauss))
+    if "rng_numpy" in meta and "rng_numpy" in extra:
+        import numpy as np
+
+        kind, pos, has_gauss, cached = meta["rng_numpy"]
+        key = np.array(extra["rng_numpy"].tolist(), dtype=np.uint32)
+        np.random.set_state((kind, key, pos, has_gauss, cached))

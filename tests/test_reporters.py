@@ -1,0 +1,89 @@
+"""Reporters: a user's, passed to ganzoo.train, and a plugin's, added by name with --report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from click.testing import CliRunner
+
+from ganzoo import api, hookimpl
+from ganzoo.cli import cli
+from ganzoo.errors import UnknownComponentError
+from ganzoo.testing import registered
+from ganzoo.training import Reporter
+
+FIXTURE = Path(__file__).parent / "fixtures" / "mnist"
+
+
+class Recorder(Reporter):
+    """Writes down each event it sees, with the step."""
+
+    events: ClassVar[list[tuple[str, int]]] = []
+
+    def on_run_start(self, trainer: Any, resumed: bool) -> None:
+        Recorder.events.append(("start", trainer.step))
+
+    def on_step_logged(self, trainer: Any, figures: dict[str, float]) -> None:
+        assert {"d_loss", "g_loss", "d_real", "d_fake"} <= set(figures)
+        Recorder.events.append(("logged", trainer.step))
+
+    def on_samples_due(self, trainer: Any) -> None:
+        images = trainer.sample(trainer.fixed_z)
+        assert images.shape[1:] == (1, 28, 28) and float(images.min()) >= 0 and float(images.max()) <= 1
+        Recorder.events.append(("samples", trainer.step))
+
+    def on_run_end(self, trainer: Any, result: Any) -> None:
+        Recorder.events.append(("end", result.steps))
+
+
+class RecorderPlugin:
+    @hookimpl
+    def register_reporters(self, register: Any) -> None:
+        register("recorder", Recorder, "Writes down the loop's events.")
+
+
+@pytest.fixture(autouse=True)
+def fresh() -> None:
+    Recorder.events = []
+
+
+def test_a_users_reporter_sees_the_events_in_order(tmp_path: Path) -> None:
+    api.train(
+        "vanilla-mlp", "mnist", out=tmp_path / "run", data_dir=FIXTURE, iterations=20, seed=0, device="cpu",
+        sample_every=10, sets=["log_every=5"], reporters=[Recorder()],
+    )  # fmt: skip
+    assert Recorder.events == [
+        ("start", 0),
+        ("logged", 5),
+        ("logged", 10),
+        ("samples", 10),
+        ("logged", 15),
+        ("logged", 20),
+        ("samples", 20),
+        ("end", 20),
+    ]
+
+
+def test_a_plugins_reporter_is_added_by_name_and_listed(tmp_path: Path) -> None:
+    with registered(RecorderPlugin(), name="recorder", dist="ganzoo-recorder"):
+        listed = CliRunner().invoke(cli, ["list", "reporters"])
+        assert "recorder" in listed.output and "ganzoo-recorder" in listed.output
+        argv = ["train", "vanilla-mlp", "mnist", "--data-dir", str(FIXTURE), "--iterations", "10"]
+        argv += ["--seed", "0", "--device", "cpu", "--out", str(tmp_path / "run"), "--report", "recorder"]
+        result = CliRunner().invoke(cli, argv)
+        assert result.exit_code == 0, result.output
+        assert Recorder.events[0] == ("start", 0) and Recorder.events[-1] == ("end", 10)
+        # The run records it: a resumed run reports to it again.
+        assert api.show(tmp_path / "run")["status"] == "finished"
+        assert Recorder.events.count(("end", 10)) == 1
+
+
+def test_an_unknown_reporter_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    with pytest.raises(UnknownComponentError, match="Unknown reporter 'recordr'"):
+        api.train(
+            "vanilla-mlp", "mnist", out=tmp_path / "run", data_dir=FIXTURE, iterations=2, device="cpu",
+            report=["recordr"],
+        )  # fmt: skip
+    assert not (tmp_path / "run").exists()
