@@ -1,4 +1,4 @@
-"""Rewrites the table of docs/errors.md from the bad-input cases of tests/test_bad_input.py.
+"""Rewrites the table of docs/errors.md from the bad-input cases of tests/e2e/test_bad_input.py.
 
 python scripts/errors_table.py      # from the repository root; the test checks they agree
 """
@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 from test_bad_input import CASES  # noqa: E402
 
 HEADER = "| command | exit | the message contains |\n|---|---|---|\n"

@@ -117,3 +117,12 @@ def test_light_modules_do_not_import_torch(module: str) -> None:
     code = f"import sys, {module}; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False", f"{module} imports torch"
+
+
+FIXTURE = Path(__file__).parent / "fixtures" / "mnist"
+
+
+def test_import_ganzoo_stays_light() -> None:
+    code = "import sys, ganzoo; ganzoo.list_components(); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

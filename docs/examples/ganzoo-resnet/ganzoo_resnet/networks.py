@@ -13,7 +13,7 @@ from ganzoo.errors import IncompatibleError
 
 
 def _check(data):
-    if data.kind != "image" or len(data.shape) != 3 or data.shape[1] != data.shape[2] or data.shape[1] % 4:
+    if data.modality != "image" or len(data.shape) != 3 or data.shape[1] != data.shape[2] or data.shape[1] % 4:
         raise IncompatibleError(
             f"resnet needs square images whose side is a multiple of 4, not {'x'.join(map(str, data.shape))}."
         )
@@ -57,7 +57,7 @@ class DownBlock(nn.Module):
 class Generator(BaseGenerator):
     """z → Linear → C×(s/4)×(s/4) → two residual up-blocks → BN, ReLU, 3×3 conv → tanh."""
 
-    kinds = ("image",)
+    modalities = ("image",)
     output = "tanh"
     defaults = {"channels": 64}
     train_defaults = {
@@ -90,7 +90,7 @@ class Generator(BaseGenerator):
 class Discriminator(BaseDiscriminator):
     """Two residual down-blocks with spectral norm → LeakyReLU → sum over space → linear logit."""
 
-    kinds = ("image",)
+    modalities = ("image",)
     defaults = {"channels": 64}
     train_defaults = {"optimizer": "adam", "lr": 0.0002, "betas": [0.0, 0.9]}
 

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 from click.testing import CliRunner
+from PIL import Image
 
+import ganzoo
 from ganzoo import api, hookimpl
 from ganzoo.cli import cli
-from ganzoo.errors import UnknownComponentError
+from ganzoo.errors import UnknownComponentError, UsageError
 from ganzoo.testing import registered
 from ganzoo.training import Reporter
 
-FIXTURE = Path(__file__).parent / "fixtures" / "mnist"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "mnist"
 
 
 class Recorder(Reporter):
@@ -87,3 +92,54 @@ def test_an_unknown_reporter_is_refused_before_anything_is_written(tmp_path: Pat
             report=["recordr"],
         )  # fmt: skip
     assert not (tmp_path / "run").exists()
+
+
+def test_tensorboard_logs_the_figures_and_grids(tmp_path: Path) -> None:
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    run = ganzoo.train(
+        "vanilla-mlp", "mnist", out=tmp_path / "run", data_dir=FIXTURE, iterations=20, seed=0,
+        device="cpu", sample_every=10, tensorboard=True, sets=["log_every=5"],
+    )  # fmt: skip
+    events = EventAccumulator(str(run.run_dir / "tensorboard"))
+    events.Reload()
+    g_loss = events.Scalars("train/g_loss")
+    assert [e.step for e in g_loss] == [5, 10, 15, 20]
+    logged = [r["g_loss"] for r in run.metrics()]
+    assert [round(e.value, 5) for e in g_loss] == [round(v, 5) for v in logged]
+    assert [e.step for e in events.Images("samples")] == [10, 20]
+
+
+def test_tensorboard_without_the_package_is_one_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # as if not installed
+    with pytest.raises(UsageError, match=r"--tensorboard needs the tensorboard package.*pip install"):
+        ganzoo.train(
+            "vanilla-mlp", "mnist", out=tmp_path / "run", data_dir=FIXTURE, iterations=2, tensorboard=True
+        )
+    assert not (tmp_path / "run").exists()
+
+
+def run_eval(*args: str) -> Any:
+    result = CliRunner().invoke(cli, ["eval", *args])
+    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
+    return result
+
+
+def test_eval_every_appends_figures_and_the_last_goes_into_the_config(
+    tmp_path: Path, train_short: Callable[..., Any]
+) -> None:
+    run = tmp_path / "run"
+    train_short(run, iterations=40, eval_every=20, sets=["eval_n=200"], ema=0.5)
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    evals = [r for r in rows if "eval" in r]
+    assert [r["step"] for r in evals] == [20, 40]
+    config = json.loads((run / "config.json").read_text())
+    assert config["result"]["eval"] == evals[-1]["eval"]
+    assert Image.open(run / "losses.png").size[0] > 1400  # a third panel: FD against iterations
+    # The EMA generator is what was evaluated, and what `ganzoo eval` measures by default.
+    cli_figures = json.loads(run_eval(str(run), "-n", "200", "--json").stdout)
+    assert cli_figures["generator"] == "moving average (--ema)"
+    assert cli_figures["metrics"] == evals[-1]["eval"]

@@ -1,11 +1,8 @@
-"""The speed settings change how fast a run goes, never what it computes beyond what they promise:
-ganzoo's Adam is torch's to the bit, mixed precision trains and resumes exactly, channels-last and
-torch.compile run the same networks, and torchrun's ranks draw disjoint shares of every batch."""
+"""Where and how the networks run: mixed precision, the gradient scaler, channels-last, torch.compile."""
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -19,60 +16,9 @@ from torch import nn
 
 from ganzoo import api
 from ganzoo.components import DataSpec
-from ganzoo.devices import set_cpu_threads, usable_cores
 from ganzoo.errors import UsageError
 from ganzoo.files import read_metadata
-from ganzoo.optim import FusedAdam
-from ganzoo.training.batches import TensorBatches
 from ganzoo.training.engine import use_channels_last
-
-
-def _nets() -> tuple[nn.Module, nn.Module]:
-    torch.manual_seed(0)
-    a = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 2))
-    b = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 2))
-    b.load_state_dict(a.state_dict())
-    return a, b
-
-
-def _steps(net: nn.Module, opt: torch.optim.Optimizer, n: int, skip_bias: bool = False) -> None:
-    g = torch.Generator().manual_seed(1)
-    for i in range(n):
-        opt.zero_grad(set_to_none=True)
-        net(torch.randn(4, 6, generator=g)).pow(2).mean().backward()
-        if skip_bias and i % 2:  # a parameter without a gradient this step: Adam leaves it alone
-            net[2].bias.grad = None
-        opt.step()
-
-
-def test_fused_adam_is_torchs_adam_bit_for_bit() -> None:
-    mine, theirs = _nets()
-    opt_a = FusedAdam(mine.parameters(), lr=1e-2, betas=(0.5, 0.9), weight_decay=1e-3)
-    opt_b = torch.optim.Adam(theirs.parameters(), lr=1e-2, betas=(0.5, 0.9), weight_decay=1e-3, fused=True)
-    _steps(mine, opt_a, 5)
-    _steps(theirs, opt_b, 5)
-    for opt in (opt_a, opt_b):  # a learning-rate change goes through
-        opt.param_groups[0]["lr"] = 3e-3
-    _steps(mine, opt_a, 5, skip_bias=True)
-    _steps(theirs, opt_b, 5, skip_bias=True)
-    assert all(torch.equal(p, q) for p, q in zip(mine.parameters(), theirs.parameters(), strict=True))
-    # The same state: a checkpoint of one loads into the other and both go on alike.
-    opt_c = torch.optim.Adam(theirs.parameters(), lr=3e-3, fused=True)
-    opt_c.load_state_dict(opt_a.state_dict())
-    assert opt_c.state_dict()["state"][0]["step"] == opt_b.state_dict()["state"][0]["step"] == 10
-
-
-def test_tensor_batches_give_each_rank_a_disjoint_share(tmp_path: Path) -> None:
-    data = torch.arange(100.0).view(100, 1)
-    for order in ("random", "shuffle", "sequential"):
-        alone = TensorBatches(data, order, torch.Generator().manual_seed(3))
-        ranks = [TensorBatches(data, order, torch.Generator().manual_seed(3), r, 2) for r in range(2)]
-        for _ in range(5):  # across epoch ends too (shuffle, sequential: 40 of 100 per step)
-            whole = alone.next(20 * 2)
-            shares = [r.next(20) for r in ranks]
-            assert torch.equal(torch.cat(shares), whole)
-            if order != "random":  # drawn without replacement: no sample on two ranks
-                assert not set(shares[0].flatten().tolist()) & set(shares[1].flatten().tolist())
 
 
 def _train(out: Path, mnist_dir: Path, **options: Any) -> Any:
@@ -211,19 +157,3 @@ def test_compile_trains_the_same_networks(tmp_path: Path, mnist_dir: Path) -> No
     a, b = (load_file(str(tmp_path / r / "generator.safetensors")) for r in ("eager", "compiled"))
     assert set(a) == set(b)  # saved under the plain module's names, not "_orig_mod."
     assert all(torch.allclose(a[k], b[k], rtol=1e-3, atol=1e-4) for k in a)
-
-
-def test_threads_follow_the_usable_cores_unless_omp_num_threads_is_set(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    before = torch.get_num_threads()
-    try:
-        monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
-        assert usable_cores() == 1
-        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-        assert set_cpu_threads() == 1
-        torch.set_num_threads(2)
-        monkeypatch.setenv("OMP_NUM_THREADS", "2")
-        assert set_cpu_threads() == 2  # the user's setting wins
-    finally:
-        torch.set_num_threads(before)

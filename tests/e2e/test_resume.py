@@ -61,7 +61,7 @@ def train_args(run: Path, mnist: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def straight(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run = tmp_path_factory.mktemp("straight") / "run"
-    done = ganzoo(*train_args(run, Path(__file__).parent / "fixtures" / "mnist"))
+    done = ganzoo(*train_args(run, Path(__file__).parents[1] / "fixtures" / "mnist"))
     assert done.returncode == 0, done.stderr
     return run
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 
 from ganzoo.training.batches import StreamBatches, TensorBatches
@@ -53,3 +55,16 @@ def test_a_stream_yields_batches_in_the_generators_range() -> None:
     batch = b.next(4)
     assert batch.shape == (4, 1, 2, 2) and float(batch.min()) >= -1.0 and float(batch.max()) <= 1.0
     assert b.next(2).shape == (2, 1, 2, 2)
+
+
+def test_tensor_batches_give_each_rank_a_disjoint_share(tmp_path: Path) -> None:
+    data = torch.arange(100.0).view(100, 1)
+    for order in ("random", "shuffle", "sequential"):
+        alone = TensorBatches(data, order, torch.Generator().manual_seed(3))
+        ranks = [TensorBatches(data, order, torch.Generator().manual_seed(3), r, 2) for r in range(2)]
+        for _ in range(5):  # across epoch ends too (shuffle, sequential: 40 of 100 per step)
+            whole = alone.next(20 * 2)
+            shares = [r.next(20) for r in ranks]
+            assert torch.equal(torch.cat(shares), whole)
+            if order != "random":  # drawn without replacement: no sample on two ranks
+                assert not set(shares[0].flatten().tolist()) & set(shares[1].flatten().tolist())

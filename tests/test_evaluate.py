@@ -9,8 +9,6 @@ from typing import Any
 import pytest
 import torch
 from click.testing import CliRunner
-from PIL import Image
-from safetensors.torch import load_file
 
 from ganzoo import api, evaluate
 from ganzoo.classifier import CLASSIFIERS
@@ -18,27 +16,15 @@ from ganzoo.cli import cli
 from ganzoo.errors import MetricsError
 from ganzoo.files import sha256_file
 from ganzoo.plugins.mnist import MNIST
-from ganzoo.training.ema import update_ema
-
-SHORT = {"iterations": 40, "seed": 3, "sample_every": 20, "checkpoint_every": 20, "device": "cpu"}
-
-
-def train(out: Path, data_dir: Path, **options: Any) -> Any:
-    sets = options.pop("sets", [])
-    return api.train(
-        "vanilla-mlp",
-        "mnist",
-        out=out,
-        data_dir=data_dir,
-        sets=["log_every=10", *sets],
-        **{**SHORT, **options},
-    )
 
 
 @pytest.fixture(scope="module")
 def short_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run = tmp_path_factory.mktemp("eval") / "run"
-    train(run, Path(__file__).parent / "fixtures" / "mnist")
+    api.train(
+        "vanilla-mlp", "mnist", out=run, data_dir=Path(__file__).parent / "fixtures" / "mnist", iterations=40,
+        seed=3, sample_every=20, device="cpu", sets=["log_every=10"],
+    )  # fmt: skip
     return run
 
 
@@ -49,41 +35,6 @@ def run_eval(*args: str) -> Any:
 
 
 # -- EMA ------------------------------------------------------------------------------------------
-
-
-def test_update_ema_moves_the_average_toward_the_weights_and_copies_buffers() -> None:
-    model = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
-    ema = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
-    before = [p.detach().clone() for p in ema.parameters()]
-    model.train()(torch.randn(8, 3))  # moves the BatchNorm running statistics
-    update_ema(ema, model, 0.9)
-    for p_ema, p0, p in zip(ema.parameters(), before, model.parameters(), strict=True):
-        torch.testing.assert_close(p_ema, 0.9 * p0 + 0.1 * p.detach())
-    torch.testing.assert_close(ema[1].running_mean, model[1].running_mean)
-    assert int(ema[1].num_batches_tracked) == 1
-    # Warm-up: early on the average follows the weights closely, whatever the decay asked for.
-    update_ema(ema, model, 0.999, updates=1)  # d = min(0.999, 2/11)
-    after = [p.detach().clone() for p in ema.parameters()]
-    update_ema(ema, model, 0.999, updates=1)
-    for p_ema, p0, p in zip(ema.parameters(), after, model.parameters(), strict=True):
-        torch.testing.assert_close(p_ema, 2 / 11 * p0 + 9 / 11 * p.detach())
-
-
-def test_an_ema_run_samples_from_the_average_and_resumes_exactly(tmp_path: Path, mnist_dir: Path) -> None:
-    train(tmp_path / "straight", mnist_dir, ema=0.9)
-    train(tmp_path / "split", mnist_dir, ema=0.9, iterations=20)
-    api.train(resume=tmp_path / "split", iterations=40)
-    for name in ("generator.safetensors", "generator-ema.safetensors"):
-        a, b = (load_file(str(tmp_path / r / name)) for r in ("straight", "split"))
-        assert all(torch.equal(a[k], b[k]) for k in a), name
-    raw = load_file(str(tmp_path / "straight" / "generator.safetensors"))
-    avg = load_file(str(tmp_path / "straight" / "generator-ema.safetensors"))
-    assert any(not torch.equal(raw[k], avg[k]) for k in raw if raw[k].is_floating_point())
-    assert api.load_generator(tmp_path / "straight").ema
-    assert not api.load_generator(tmp_path / "straight", ema=False).ema
-    x_avg = api.load_generator(tmp_path / "straight").sample(4, seed=0)
-    x_raw = api.load_generator(tmp_path / "straight", ema=False).sample(4, seed=0)
-    assert not torch.equal(x_avg, x_raw)
 
 
 # -- ganzoo eval ------------------------------------------------------------------------------------
@@ -152,23 +103,6 @@ def test_eval_streams_in_batches_and_keeps_a_bounded_sample(
     figures = ev.evaluate(sample)
     assert max(sizes) == 70 and sum(sizes) == 1000
     assert ev.protocol()["kid_pr_samples"] == 150 and figures["fd"] > 0
-
-
-def test_eval_every_appends_figures_and_the_last_goes_into_the_config(
-    tmp_path: Path, mnist_dir: Path
-) -> None:
-    run = tmp_path / "run"
-    train(run, mnist_dir, eval_every=20, sets=["eval_n=200"], ema=0.5)
-    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
-    evals = [r for r in rows if "eval" in r]
-    assert [r["step"] for r in evals] == [20, 40]
-    config = json.loads((run / "config.json").read_text())
-    assert config["result"]["eval"] == evals[-1]["eval"]
-    assert Image.open(run / "losses.png").size[0] > 1400  # a third panel: FD against iterations
-    # The EMA generator is what was evaluated, and what `ganzoo eval` measures by default.
-    cli_figures = json.loads(run_eval(str(run), "-n", "200", "--json").stdout)
-    assert cli_figures["generator"] == "moving average (--ema)"
-    assert cli_figures["metrics"] == evals[-1]["eval"]
 
 
 def test_a_sine_run_is_measured_against_real_curves(tmp_path: Path) -> None:

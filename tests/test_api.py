@@ -1,0 +1,99 @@
+"""The Python API a user calls: train, load_generator, generate (every format), show."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from click.testing import CliRunner
+from PIL import Image
+from safetensors.torch import load_file
+
+import ganzoo
+from ganzoo import api
+from ganzoo.cli import cli
+
+
+def test_generate_is_repeatable_and_writes_each_format(
+    tmp_path: Path, train_short: Callable[..., Any]
+) -> None:
+    run = tmp_path / "run"
+    train_short(run)
+    api.generate(run, n=10, seed=3, out=tmp_path / "a.safetensors")
+    api.generate(run, n=10, seed=3, out=tmp_path / "b.safetensors")
+    api.generate(run, n=10, seed=4, out=tmp_path / "c.safetensors")
+    a, b, c = (load_file(str(tmp_path / f"{x}.safetensors"))["samples"] for x in "abc")
+    assert a.shape == (10, 1, 28, 28) and a.dtype == torch.float32
+    assert float(a.min()) >= 0.0 and float(a.max()) <= 1.0
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    api.generate(run, n=9, seed=3, out=tmp_path / "grid.png")
+    assert Image.open(tmp_path / "grid.png").size == (3 * 30 + 2, 3 * 30 + 2)
+    api.generate(run, n=3, seed=3, out=tmp_path / "each")
+    assert sorted(p.name for p in (tmp_path / "each").iterdir()) == ["000000.png", "000001.png", "000002.png"]
+    api.generate(run, n=4, seed=3, nice=True, out=tmp_path / "nice.png")
+    assert Image.open(tmp_path / "nice.png").size == (2 * 30 + 2, 2 * 30 + 2)
+
+
+def test_nice_keeps_the_candidates_the_scorer_rates_highest() -> None:
+    candidates = torch.arange(10.0).view(10, 1)
+    best = api.top_scored(candidates, lambda x: -((x.view(-1) - 6.2) ** 2), 3)
+    assert best.view(-1).tolist() == [6.0, 7.0, 5.0]
+
+
+FIXTURE = Path(__file__).parent / "fixtures" / "mnist"
+
+
+def test_the_api_round_trip_samples_the_same_images_for_the_same_seed(run: ganzoo.Run) -> None:
+    assert isinstance(run, ganzoo.Run) and run.steps == 20 and run.run_dir.is_dir()
+    assert run.config["seed"] == 0 and run.metrics()[-1]["step"] == 20
+    g = ganzoo.load_generator(run.run_dir, device="cpu")
+    assert isinstance(g, torch.nn.Module)
+    a, b, c = g.sample(8, seed=3), g.sample(8, seed=3), g.sample(8, seed=4)
+    assert a.shape == (8, 1, 28, 28) and float(a.min()) >= 0 and float(a.max()) <= 1
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    assert torch.equal(run.load_generator().sample(2, seed=1), g.sample(2, seed=1))
+    assert {c["name"] for c in ganzoo.list_components("generator")} >= {"vanilla-mlp", "dcgan"}
+
+
+def test_interpolation_grid_walks_between_two_points(run: ganzoo.Run, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["generate", str(run.run_dir), "--interpolate", "-n", "3", "--steps", "5", "--seed", "0",
+              "-o", str(tmp_path / "walk.png")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "3 walks of 5 samples" in result.output
+    assert Image.open(tmp_path / "walk.png").size == (5 * 30 + 2, 3 * 30 + 2)  # 5 columns, 3 rows
+    walk = ganzoo.load_generator(run.run_dir).interpolate(2, steps=4, seed=1)
+    assert walk.shape == (8, 1, 28, 28)
+    # The ends of each row are the two random points' samples: slerp starts and ends on them.
+    g = ganzoo.load_generator(run.run_dir)
+    ends = g.noise(4, seed=1)
+    assert torch.allclose(walk[0], g.decode(ends[:1])[0], atol=1e-5)
+    assert torch.allclose(walk[3], g.decode(ends[2:3])[0], atol=1e-5)
+
+
+def test_show_summarises_a_run_as_a_table_and_as_json(run: ganzoo.Run) -> None:
+    result = CliRunner().invoke(cli, ["show", str(run.run_dir)])
+    assert result.exit_code == 0, result.output
+    for text in ("finished", "seed-002-vanilla-mlp-mnist", "20 of 20", "D loss", "generator.safetensors"):
+        assert text in result.output
+    assert "\x1b[" not in result.output  # not a terminal: no colour codes
+    info = json.loads(CliRunner().invoke(cli, ["show", str(run.run_dir), "--json"]).output)
+    assert info["status"] == "finished" and info["steps"] == 20 and info["seed"] == 0
+    assert info["latest_grid"].endswith("step-0000020.png")
+    assert "samples/progress.gif" in info["files"]
+
+
+def test_show_of_an_unfinished_run_says_how_to_resume(run: ganzoo.Run, tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    (run_dir / "samples").mkdir(parents=True)
+    record = run.config
+    del record["result"]
+    (run_dir / "config.json").write_text(json.dumps(record))
+    (run_dir / "metrics.jsonl").write_text('{"step": 10, "g_loss": 1.0, "d_loss": 0.5}\n{"step": 2')
+    info = ganzoo.show(run_dir)
+    assert info["status"] == "unfinished" and info["steps"] == 10
+    assert info["resume"] == f"ganzoo train --resume {run_dir}"
