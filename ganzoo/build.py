@@ -12,7 +12,7 @@ from ganzoo.components import Dataset, DataSpec, Discriminator, Generator, Loss
 from ganzoo.errors import IncompatibleError, PluginError, UsageError
 from ganzoo.manager import PluginManager
 from ganzoo.sampling import eval_mode
-from ganzoo.settings import RunConfig
+from ganzoo.settings import CORE_PARAMS, RunConfig
 
 BASES = {"generator": Generator, "discriminator": Discriminator, "dataset": Dataset, "loss": Loss}
 
@@ -100,11 +100,40 @@ def build_generator(c: Component, config: RunConfig, spec: DataSpec) -> Generato
     return g
 
 
+def own_params(c: Component, params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(what the component takes, what ganzoo implements for it: ``settings.CORE_PARAMS``)."""
+    core = {k: v for k, v in params.items() if k in CORE_PARAMS.get(c.kind, {}) and k not in c.cls.defaults}
+    return {k: v for k, v in params.items() if k not in core}, core
+
+
 def build_discriminator(c: Component, config: RunConfig, spec: DataSpec) -> Discriminator:
-    """Check the discriminator against the data, then build it."""
+    """Check the discriminator against the data, then build it (spectrally normalised if asked)."""
     check_fits(c, spec)
-    d: Discriminator = _construct(c, spec, **config.params["discriminator"])
+    own, core = own_params(c, config.params["discriminator"])
+    d: Discriminator = _construct(c, spec, **own)
+    normalise = core.get("spectral_norm", False)
+    if not isinstance(normalise, bool):
+        raise UsageError(f"discriminator.spectral_norm must be true or false, got {normalise!r}.")
+    if normalise:
+        spectral_norm_all(d)
     return d
+
+
+def spectral_norm_all(module: torch.nn.Module) -> int:
+    """Spectral normalisation (Miyato et al. 2018) of every Linear and Conv layer's weight that has
+    none yet, through torch's parametrisation (one power iteration per training forward pass).
+    Returns how many layers it normalised."""
+    from torch.nn.utils import parametrize
+    from torch.nn.utils.parametrizations import spectral_norm
+
+    layers = (torch.nn.Linear, torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d, torch.nn.ConvTranspose2d)
+    done = 0
+    for layer in list(module.modules()):
+        old_style = any(hasattr(layer, f"weight_{s}") for s in ("orig", "u"))  # torch.nn.utils.spectral_norm
+        if isinstance(layer, layers) and not parametrize.is_parametrized(layer, "weight") and not old_style:
+            spectral_norm(layer)
+            done += 1
+    return done
 
 
 def build_networks(
@@ -146,5 +175,7 @@ def probe(g: Generator, d: Discriminator, components: Components, config: RunCon
 
 
 def build_loss(c: Component, config: RunConfig) -> Loss:
-    loss: Loss = _construct(c, **config.params["loss"])
+    """The loss, built with its own hyperparameters (R1/R2 are the trainer's, not the loss's)."""
+    own, _ = own_params(c, config.params["loss"])
+    loss: Loss = _construct(c, **own)
     return loss

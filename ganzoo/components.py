@@ -147,28 +147,68 @@ class Dataset(ABC):
         return {}
 
 
-class Loss(ABC):
-    """A GAN objective on discriminator logits (or critic outputs)."""
+class Loss:
+    """A GAN objective on discriminator logits (or critic outputs).
 
+    Two ways to write one. A **per-batch** loss implements :meth:`d_real`, :meth:`d_fake` and
+    :meth:`g`, each seeing one batch's logits (every update order can train it). A **pairwise**
+    loss sets ``pairwise = True`` and implements :meth:`d_loss` and :meth:`g_loss`, which see the
+    logits of the real and the generated batch together (a relativistic loss compares them); it
+    trains with the update orders that show D both batches at once (joint, concat, mixed).
+    Either may add :meth:`penalties`, extra terms of D's objective, each logged as a figure of its
+    own. The call order in one iteration is in docs/plugins.md.
+    """
+
+    #: Hyperparameters (``--set loss.NAME=VALUE``), passed to ``__init__`` as keywords.
     defaults: ClassVar[dict[str, Any]] = {}
+    #: Training settings this loss trains best with (``d_update``, ``d_steps``, ``lr_g``, ``lr_d``,
+    #: ``betas_g``, ``betas_d``, ...): above the networks' defaults, below the recipe and the user.
+    train_defaults: ClassVar[dict[str, Any]] = {}
+    #: True: D's and G's objectives see the real and the fake logits together (:meth:`d_loss`,
+    #: :meth:`g_loss`); G's step then also runs D on a real batch.
+    pairwise: ClassVar[bool] = False
 
     def __init__(self, **params: Any) -> None:
         self.params = params
 
-    @abstractmethod
+    # -- per-batch losses -----------------------------------------------------------------------
     def d_real(self, logits: torch.Tensor) -> torch.Tensor:
         """The discriminator's loss on real samples (a scalar)."""
+        raise NotImplementedError(f"{type(self).__name__} implements neither d_real nor d_loss")
 
-    @abstractmethod
     def d_fake(self, logits: torch.Tensor) -> torch.Tensor:
         """The discriminator's loss on generated samples (a scalar)."""
+        raise NotImplementedError(f"{type(self).__name__} implements neither d_fake nor d_loss")
 
-    @abstractmethod
     def g(self, logits: torch.Tensor) -> torch.Tensor:
         """The generator's loss given the discriminator's logits on its samples (a scalar)."""
+        raise NotImplementedError(f"{type(self).__name__} implements neither g nor g_loss")
 
+    # -- both batches at once -------------------------------------------------------------------
+    def d_loss(self, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+        """D's objective on both batches (a scalar); for a per-batch loss, d_real + d_fake."""
+        return self.d_real(real_logits) + self.d_fake(fake_logits)
+
+    def g_loss(self, fake_logits: torch.Tensor, real_logits: torch.Tensor | None) -> torch.Tensor:
+        """G's objective (a scalar). ``real_logits``: D on a real batch of the same size, as D is
+        after its update, without a gradient (None for a per-batch loss, which never needs it)."""
+        return self.g(fake_logits)
+
+    # -- extra terms ----------------------------------------------------------------------------
     def penalty(
         self, discriminator: Discriminator, real: torch.Tensor, fake: torch.Tensor
     ) -> torch.Tensor | None:
         """An optional extra term for the discriminator (a gradient penalty, say)."""
         return None
+
+    def penalty_names(self) -> tuple[str, ...]:
+        """The names of the terms :meth:`penalties` returns, each logged as a figure."""
+        return ("penalty",) if type(self).penalty is not Loss.penalty else ()
+
+    def penalties(
+        self, discriminator: Discriminator, real: torch.Tensor, fake: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """Named extra terms for D's objective (added to it, each logged as a figure of its own);
+        by default :meth:`penalty`'s term, named "penalty"."""
+        term = self.penalty(discriminator, real, fake)
+        return {} if term is None else {"penalty": term}

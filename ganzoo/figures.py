@@ -7,8 +7,13 @@ curves and TensorBoard all take their labels from here. Light: no torch.
 
 from __future__ import annotations
 
-#: The training figures summed on the device between two logged steps, in this order.
-ACCUMULATED = ("d_loss_real", "d_loss_fake", "g_loss", "d_real", "d_fake", "d_acc_real", "d_acc_fake")
+#: The training figures summed on the device between two logged steps, in this order, for a
+#: per-batch loss; then one figure per penalty term (gp, r1, r2, ...).
+PER_BATCH_FIGURES = ("d_loss_real", "d_loss_fake", "g_loss", "d_real", "d_fake", "d_acc_real", "d_acc_fake")
+#: The same for a pairwise loss, whose D objective does not split into real and fake parts.
+PAIRWISE_FIGURES = ("d_loss", "g_loss", "d_real", "d_fake", "d_acc_real", "d_acc_fake")
+#: The figures whose not being finite stops a run.
+LOSSES = ("d_loss_real", "d_loss_fake", "d_loss", "g_loss")
 
 #: Training figures → labels.
 TRAINING = {
@@ -21,6 +26,10 @@ TRAINING = {
     "d_loss_fake": "D loss on fake",
     "d_acc_real": "D acc on real",
     "d_acc_fake": "D acc on fake",
+    "gp": "gradient penalty",
+    "r1": "R1 penalty",
+    "r2": "R2 penalty",
+    "penalty": "D penalty",
 }
 
 #: The training figures a progress line and ``ganzoo show`` print, in this order.

@@ -100,15 +100,21 @@ def resolve(request: Request, lookup: Lookup, recipes: dict[str, Recipe] | None 
         "discriminator": d_cls,
     }
 
-    params: dict[str, dict[str, Any]] = {k: dict(classes[k].defaults) for k in KINDS}
+    # A component's own hyperparameters, and those ganzoo implements for every loss and D (R1/R2,
+    # spectral normalisation) unless the component declares one of the same name itself.
+    params: dict[str, dict[str, Any]] = {
+        k: {**settings.CORE_PARAMS.get(k, {}), **classes[k].defaults} for k in KINDS
+    }
     if recipe is not None:
         _recipe_params(recipe, names, params)
     set_train, set_params = parse_sets(request.sets, params)
     for kind, values in set_params.items():
         params[kind].update(values)
+    # The networks' training defaults, then the loss's (wgan-gp's optimiser, rpgan's update order).
     component_defaults = {
         **{_G_TRAINING[k]: v for k, v in g_cls.train_defaults.items() if k in _G_TRAINING},
         **{_D_TRAINING[k]: v for k, v in d_cls.train_defaults.items() if k in _D_TRAINING},
+        **{k: v for k, v in getattr(classes["loss"], "train_defaults", {}).items() if k in TRAIN_KEYS},
     }
     train = settings.layered(
         [

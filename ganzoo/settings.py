@@ -25,6 +25,16 @@ DATA_ORDERS = ("random", "shuffle", "sequential")
 PRECISIONS = ("fp32", "bf16", "fp16")
 MEMORY_FORMATS = ("auto", "channels_last", "contiguous")
 ON_NAN = ("stop", "skip")
+#: DiffAugment's operations (ganzoo.training.augment).
+AUGMENT_OPS = ("color", "translation", "cutout")
+#: Component hyperparameters ganzoo itself implements for every loss and every discriminator, beside
+#: the ones a component declares (``--set loss.r1=10``, ``--set discriminator.spectral_norm=true``):
+#: zero-centred R1/R2 gradient penalties and how often they are computed (ganzoo.training.regularize),
+#: and spectral normalisation of D's Linear and Conv layers (ganzoo.build).
+CORE_PARAMS: dict[str, dict[str, Any]] = {
+    "loss": {"r1": 0.0, "r2": 0.0, "reg_every": 1},
+    "discriminator": {"spectral_norm": False},
+}
 #: torch seeds its generators with 64-bit integers.
 SEED_LIMIT = 2**64
 
@@ -35,6 +45,7 @@ def setting(
     *,
     option: bool = False,
     choices: tuple[str, ...] | None = None,
+    items: tuple[str, ...] | None = None,
     ge: float | None = None,
     gt: float | None = None,
     le: float | None = None,
@@ -45,7 +56,8 @@ def setting(
 ) -> Any:
     """A TrainSettings field with its schema.
 
-    ``option``: ``ganzoo train`` has ``--NAME`` for it. ``ge``/``gt``/``le``/``lt``: bounds
+    ``option``: ``ganzoo train`` has ``--NAME`` for it. ``items``: a comma-separated list of these
+    words (or empty). ``ge``/``gt``/``le``/``lt``: bounds
     (≥, >, ≤, <); ``what`` words them for messages when the default wording will not do.
     ``resume``: a resumed run may change it. ``replaces``: setting this one in a layer clears that
     field set lower down (asking for iterations overrides a recipe counted in epochs).
@@ -54,6 +66,7 @@ def setting(
         "help": help,
         "option": option,
         "choices": choices,
+        "items": items,
         "bounds": {k: v for k, v in (("ge", ge), ("gt", gt), ("le", le), ("lt", lt)) if v is not None},
         "what": what,
         "resume": resume,
@@ -140,6 +153,11 @@ class TrainSettings:
         False, "torch.compile both networks (opt-in: costs compile time up front).", option=True, resume=True
     )
     memory_format: str = setting("auto", "The memory layout of image batches.", choices=MEMORY_FORMATS)
+    # Differentiable augmentation of D's inputs, real and generated alike (Zhao et al. 2020).
+    augment: str = setting(
+        "", "Augment what D sees, real and generated: comma-separated color, translation, cutout.",
+        option=True, items=AUGMENT_OPS,
+    )  # fmt: skip
     sync_bn: bool = setting(
         False, "Under torchrun on CUDA: BatchNorm statistics over all ranks' batches.", option=True
     )
@@ -191,6 +209,10 @@ def check(name: str, value: Any, shown: str | None = None) -> None:
     bounds, choices = meta["bounds"], meta["choices"]
     if choices is not None:
         ok, what = value in choices, "one of " + ", ".join(choices)
+    elif meta["items"] is not None:
+        parts = [p.strip() for p in value.split(",") if p.strip()] if isinstance(value, str) else [None]
+        ok = all(p in meta["items"] for p in parts)
+        what = "a comma-separated list of " + ", ".join(meta["items"])
     elif kind is bool:
         ok, what = isinstance(value, bool), "true or false"
     elif kind in (int, float):

@@ -29,6 +29,16 @@ def register_losses(register: Register) -> None:
         "Wasserstein critic with a gradient penalty on real-fake interpolates (Gulrajani et al. 2017).",
     )
     register(
+        "rpgan",
+        "ganzoo.plugins.relativistic:RPGAN",
+        "Relativistic pairing (Huang et al. 2024, R3GAN): each real sample must beat its generated partner.",
+    )
+    register(
+        "ragan",
+        "ganzoo.plugins.relativistic:RaGAN",
+        "Relativistic average (Jolicoeur-Martineau 2018): real vs the mean fake score, and back.",
+    )
+    register(
         "lsgan",
         "ganzoo.plugins.lsgan:LSGAN",
         "Least squares on raw scores (Mao et al. 2017): D real→1, fake→0; G pushes D(G(z))→1.",

@@ -22,12 +22,19 @@ class WGANGP(Loss):
 
     The paper trains the critic 5 times per generator step with Adam (lr 1e-4, betas (0, 0.9)) and
     without batch normalisation in the critic, since the penalty is per sample: a BatchNorm critic
-    mixes samples, and its running statistics are also updated by the extra forward over x̂. Those
-    settings are the recipe's or the command line's (``--d-steps 5``, ``--set betas_d=[0.0,0.9]``),
-    not this loss's.
+    mixes samples, and its running statistics are also updated by the extra forward over x̂. The
+    optimiser settings and D steps are this loss's ``train_defaults``; a recipe that sets its own
+    (every source recipe does) or the command line wins over them.
     """
 
     defaults: ClassVar[dict[str, Any]] = {"gp_weight": 10.0}
+    train_defaults: ClassVar[dict[str, Any]] = {
+        "d_steps": 5,
+        "lr_g": 1e-4,
+        "lr_d": 1e-4,
+        "betas_g": [0.0, 0.9],
+        "betas_d": [0.0, 0.9],
+    }
 
     def __init__(self, gp_weight: float = 10.0) -> None:
         super().__init__(gp_weight=gp_weight)
@@ -48,6 +55,16 @@ class WGANGP(Loss):
 
     def g(self, logits: torch.Tensor) -> torch.Tensor:
         return -logits.float().mean()
+
+    def penalty_names(self) -> tuple[str, ...]:
+        return ("gp",)
+
+    def penalties(
+        self, discriminator: Discriminator, real: torch.Tensor, fake: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """The gradient penalty, logged as the figure ``gp``."""
+        term = self.penalty(discriminator, real, fake)
+        return {} if term is None else {"gp": term}
 
     def penalty(
         self, discriminator: Discriminator, real: torch.Tensor, fake: torch.Tensor

@@ -36,6 +36,7 @@ from ganzoo.training import reporters as built_in
 from ganzoo.training import state as checkpoints
 from ganzoo.training.loop import Trainer
 from ganzoo.training.reporters import Reporter
+from ganzoo.training.step import ORDERS
 
 
 @dataclass
@@ -89,6 +90,11 @@ def build(
     check_fits(parts.generator, spec)
     check_fits(parts.discriminator, spec)
     loss = build_loss(parts.loss, config)
+    if loss.pairwise and not ORDERS[s.d_update].both_batches:
+        raise UsageError(
+            f"The loss '{config.loss}' compares real and fake logits together, so it cannot train with "
+            f"d_update={s.d_update} (one update per batch); add --set d_update=joint (or concat, mixed)."
+        )
     real = ds.load("train")  # fetches on first use; fails before any file is written
     evaluator = None
     if s.eval_every is not None and main:  # no extractor for the data: say so before training

@@ -16,15 +16,17 @@ import torch
 from ganzoo import distributed, rundir
 from ganzoo.components import DataSpec, Discriminator, Generator, Loss
 from ganzoo.errors import Interrupted, TrainingError, UsageError
-from ganzoo.figures import ACCUMULATED
+from ganzoo.figures import LOSSES
 from ganzoo.optim import make_optimizer
 from ganzoo.record import RunResult
 from ganzoo.rundir import Run
 from ganzoo.sampling import eval_mode, noise, rescale
 from ganzoo.settings import RunConfig, TrainSettings
 from ganzoo.training import state as checkpoints
+from ganzoo.training.augment import augmenter
 from ganzoo.training.batches import StreamBatches, TensorBatches
 from ganzoo.training.engine import Engine
+from ganzoo.training.regularize import Regularizers
 from ganzoo.training.reporters import Reporter, Reporters
 from ganzoo.training.state import Tally, TrainState
 from ganzoo.training.step import SKIP_LIMIT, Iteration
@@ -96,9 +98,13 @@ class Trainer:
             noise=noise_rng,
             data=data_rng,
             fixed_z=noise(s.prior, s.samples, s.latent_dim, fixed, device),
-            tally=Tally(torch.zeros(len(ACCUMULATED), device=device)),
+            tally=Tally(torch.zeros(0, device=device)),
         )
-        self.iteration = Iteration(self.engine, loss, self.state, s, s.ema)
+        augment = augmenter(s.augment, noise_rng, self.out_range) if spec.modality == "image" else None
+        regularizers = Regularizers.from_params(config.params.get("loss", {}))
+        self.iteration = Iteration(self.engine, loss, self.state, s, s.ema, regularizers, augment)
+        self.figure_names = self.iteration.names
+        self.state.tally.sums = torch.zeros(len(self.figure_names), device=device)
         self.reporters = Reporters(list(reporters))
         self.last_figures: dict[str, float] = {}
         self.last_eval: dict[str, Any] | None = None
@@ -263,17 +269,23 @@ class Trainer:
         if self.group is not None:  # the mean over the ranks: all of them see, and stop on, the same figures
             local = distributed.mean(local)
         figures = local.tolist()
-        values = dict(zip(ACCUMULATED, figures[: len(ACCUMULATED)], strict=True))
+        names = self.figure_names
+        values = dict(zip(names, figures[: len(names)], strict=True))
         tally.sums.zero_()
         tally.n = 0
-        bad = [k for k in ("d_loss_real", "d_loss_fake", "g_loss") if not math.isfinite(values[k])]
+        bad = [
+            k
+            for k in values
+            if (k in LOSSES or k in self.iteration.penalty_names) and not math.isfinite(values[k])
+        ]
         what = f"{bad[0]} became {values[bad[0]]}" if bad else ""
-        for name, ok in zip(("generator", "discriminator"), figures[len(ACCUMULATED) :], strict=True):
+        for name, ok in zip(("generator", "discriminator"), figures[len(names) :], strict=True):
             if not what and ok < 1:  # under torchrun, below 1 when any rank's weights are not finite
                 what = f"the {name}'s weights became NaN or infinite"
         if what:
             self._diverged(what, self.state.step)
-        values["d_loss"] = 0.5 * (values["d_loss_real"] + values["d_loss_fake"])
+        if "d_loss_real" in values:  # a per-batch loss: D's loss is the mean of its two halves
+            values["d_loss"] = 0.5 * (values["d_loss_real"] + values["d_loss_fake"])
         # How often D calls real real and fake fake, and both: GANs in Action's confusion-matrix view.
         values["d_acc"] = 0.5 * (values["d_acc_real"] + values["d_acc_fake"])
         self.last_figures = values

@@ -97,19 +97,31 @@ def restore(state: TrainState, run: Run, seed: int, group: Any = None) -> None:
     if "rng_cuda" in extra and device.type == "cuda":
         torch.cuda.set_rng_state(extra["rng_cuda"], device)
     state.fixed_z = extra["fixed_z"].to(device)
-    state.tally = Tally(extra["acc"].to(device), int(meta["acc_n"]), int(meta.get("skipped", 0)))
+    sums = _like(extra["acc"].to(device), state.tally.sums)
+    state.tally = Tally(sums, int(meta["acc_n"]), int(meta.get("skipped", 0)))
     state.step = int(meta["step"])
     state.seconds = float(meta["seconds"])
     if group is not None:  # every rank's own noise stream and figures, as rank 0 saved them
         if f"rng_noise.rank{group.rank}" in extra:
             state.noise.set_state(extra[f"rng_noise.rank{group.rank}"])
-            state.tally.sums = extra[f"acc.rank{group.rank}"].to(device)
+            state.tally.sums = _like(extra[f"acc.rank{group.rank}"].to(device), sums)
         else:  # saved by a smaller world: this rank forks a fresh noise stream
             state.noise.manual_seed(seed + RANK_SEED_STRIDE * group.rank + state.step)
     state.batches.restore(
         {k.removeprefix("batches."): v for k, v in extra.items() if k.startswith("batches.")},
         meta.get("batches", {}),
     )
+
+
+def _like(saved: torch.Tensor, live: torch.Tensor) -> torch.Tensor:
+    """Saved figure sums in the live run's layout: a checkpoint of ganzoo 0.1 lacks the penalty
+    figures logged since (they come last), which start again from zero."""
+    if saved.shape == live.shape:
+        return saved
+    out = torch.zeros_like(live)
+    n = min(saved.numel(), live.numel())
+    out[:n] = saved[:n]
+    return out
 
 
 def save_weights(state: TrainState, run: Run, record: RunRecord) -> None:

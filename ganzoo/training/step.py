@@ -1,8 +1,9 @@
 """One training iteration: k discriminator steps in the run's update order, then one generator step.
 
-An update order is one function in :data:`ORDERS`: given a real batch and a detached fake one,
-it makes D's update(s) and returns D's logits and losses. A new order is one more function there
-(and its name in ``ganzoo.settings.UPDATE_ORDERS``).
+An update order is one function in :data:`ORDERS`: given a real batch, a detached fake one and
+the index of this D step over the run, it makes D's update(s) and returns D's logits, losses and
+penalty terms. A new order is one more function there (and its name in
+``ganzoo.settings.UPDATE_ORDERS``).
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from dataclasses import dataclass
 import torch
 
 from ganzoo.components import Loss
+from ganzoo.errors import UsageError
+from ganzoo.figures import PAIRWISE_FIGURES, PER_BATCH_FIGURES
 from ganzoo.sampling import noise
 from ganzoo.settings import TrainSettings
 from ganzoo.training.ema import update_ema
 from ganzoo.training.engine import Engine
+from ganzoo.training.regularize import Regularizers
 from ganzoo.training.state import TrainState
 
 #: --on-nan skip gives up after this many iterations in a row without a finite loss.
@@ -25,37 +29,60 @@ SKIP_LIMIT = 20
 
 @dataclass
 class DStep:
-    """What one discriminator step leaves for the figures."""
+    """What one discriminator step leaves for the figures and for G's step."""
 
     real_logits: torch.Tensor
     fake_logits: torch.Tensor
-    loss_real: torch.Tensor
-    loss_fake: torch.Tensor
+    loss_real: torch.Tensor  # per-batch losses: D's loss on the real batch; pairwise: D's objective
+    loss_fake: torch.Tensor | None  # per-batch: on the fake batch; pairwise: None
+    penalties: dict[str, torch.Tensor]
+    real_seen: torch.Tensor  # the real batch as D saw it (augmented)
 
 
 class Iteration:
     """Runs one iteration of a run: its D steps in the update order, G's step, the EMA update.
 
     It sums the figures of every iteration on the device (one host sync per logged step, in the
-    loop) and, with ``--on-nan skip``, skips an update whose loss is not finite.
+    loop) and, with ``--on-nan skip``, skips an update whose loss is not finite. The figures are
+    :attr:`names`: D's losses (per batch, or its pairwise objective), G's loss, D(x), D(G(z)), D's
+    accuracy on each batch, then one per penalty term.
     """
 
     def __init__(
-        self, engine: Engine, loss: Loss, state: TrainState, s: TrainSettings, ema_decay: float | None
+        self,
+        engine: Engine,
+        loss: Loss,
+        state: TrainState,
+        s: TrainSettings,
+        ema_decay: float | None,
+        regularizers: Regularizers | None = None,
+        augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
     ) -> None:
         self.engine, self.loss, self.state, self.s = engine, loss, state, s
         self.order = ORDERS[s.d_update]
+        self.pairwise = loss.pairwise
+        if self.pairwise and not self.order.both_batches:  # launch.build says so first, naming the loss
+            raise UsageError(f"A pairwise loss cannot train with d_update={s.d_update}.")
         # Source 003's Keras tutorial trains D on one batch that is half real, half fake (Keras'
         # vstack of the two halves), and G on a full batch.
         self.d_batch = s.batch_size // 2 if self.order.half_batches else s.batch_size
         self.reuse = s.reuse_fake and not self.order.half_batches
         self.ema_decay = ema_decay
+        self.regularizers = regularizers or Regularizers()
+        self.augment = augment
         self.skip_nonfinite = s.on_nan == "skip"
         self.skipped_now = False
         self.skipped_in_a_row = 0
+        losses = PAIRWISE_FIGURES if self.pairwise else PER_BATCH_FIGURES
+        self.penalty_names = (*loss.penalty_names(), *self.regularizers.names())
+        self.names: tuple[str, ...] = (*losses, *self.penalty_names)
 
     def z(self, n: int) -> torch.Tensor:
         return noise(self.s.prior, n, self.s.latent_dim, self.state.noise, self.engine.device)
+
+    def seen(self, x: torch.Tensor) -> torch.Tensor:
+        """A batch as D sees it: augmented when the run augments."""
+        return x if self.augment is None else self.augment(x)
 
     def update(self, opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:
         """Backward and step; with ``--on-nan skip`` a non-finite loss skips the step instead.
@@ -70,8 +97,13 @@ class Iteration:
             return
         self.engine.update(opt, loss)
 
-    def penalty(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor | None:
-        return self.loss.penalty(self.engine.d_penalty, real, fake)
+    def penalties(self, real: torch.Tensor, fake: torch.Tensor, d_step: int) -> dict[str, torch.Tensor]:
+        """The loss's own penalty terms, then R1 and R2 when the run asks for them."""
+        d = self.engine.d_penalty
+        terms = self.loss.penalties(d, real, fake)
+        if self.regularizers.names():
+            terms = {**terms, **self.regularizers.terms(d, real, fake, d_step)}
+        return terms
 
     def d(self, x: torch.Tensor) -> torch.Tensor:
         return self.engine.forward(self.engine.d_net, x)
@@ -85,11 +117,14 @@ class Iteration:
             # Keep the graph through G only for the fake batch G's step will reuse.
             with torch.set_grad_enabled(self.reuse and k == s.d_steps - 1):
                 fake = engine.forward(engine.g_net, self.z(self.d_batch))
-            d_step = self.order.update_d(self, real, fake.detach())
+            d_step = self.order.update_d(self, real, fake.detach(), state.step * s.d_steps + k)
+        assert d_step is not None
         if not self.reuse:
             fake = engine.forward(engine.g_net, self.z(s.batch_size))
         with engine.d_held():  # no weight gradients for D during G's step
-            g_loss = self.loss.g(engine.forward(engine.d_frozen, fake))
+            fake_logits = engine.forward(engine.d_frozen, self.seen(fake))
+            real_logits = self._real_logits_for_g(d_step, fake.shape[0]) if self.pairwise else None
+            g_loss = self.loss.g_loss(fake_logits, real_logits)
             state.optimizers["generator"].zero_grad(set_to_none=True)
             self.update(state.optimizers["generator"], g_loss)
         if self.ema_decay is not None:
@@ -99,31 +134,56 @@ class Iteration:
             self.skipped_now = False
             return
         self.skipped_in_a_row = 0
-        assert d_step is not None
         with torch.no_grad():
             rl, fl = d_step.real_logits.detach().float(), d_step.fake_logits.detach().float()
+            losses = [d_step.loss_real.detach()]
+            if d_step.loss_fake is not None:
+                losses.append(d_step.loss_fake.detach())
             state.tally.sums += torch.stack(
                 [
-                    d_step.loss_real.detach(),
-                    d_step.loss_fake.detach(),
+                    *losses,
                     g_loss.detach(),
                     torch.sigmoid(rl).mean(),
                     torch.sigmoid(fl).mean(),
                     (rl > 0).float().mean(),
                     (fl < 0).float().mean(),
+                    *(self._term(d_step, name) for name in self.penalty_names),
                 ]
             )
         state.tally.n += 1
+
+    @staticmethod
+    def _term(d_step: DStep, name: str) -> torch.Tensor:
+        term = d_step.penalties.get(name)
+        return (
+            d_step.real_logits.new_zeros((), dtype=torch.float32) if term is None else term.detach().float()
+        )
+
+    @torch.no_grad()
+    def _real_logits_for_g(self, d_step: DStep, n: int) -> torch.Tensor:
+        """D's logits on a real batch for G's pairwise objective, as D is after its update: the batch
+        D's last step saw, or a fresh one of G's batch size when the two differ (the mixed order)."""
+        real = d_step.real_seen
+        if real.shape[0] != n:
+            real = self.seen(self.state.batches.next(n))
+        return self.engine.forward(self.engine.d_frozen, real)
+
+
+def _total(loss: torch.Tensor, penalties: dict[str, torch.Tensor]) -> torch.Tensor:
+    for term in penalties.values():
+        loss = loss + term
+    return loss
 
 
 # -- the update orders ------------------------------------------------------------------------------
 
 
-def split(it: Iteration, real: torch.Tensor, fake: torch.Tensor) -> DStep:
+def split(it: Iteration, real: torch.Tensor, fake: torch.Tensor, d_step: int) -> DStep:
     """Two updates, on the real batch and then on the fake one (the two Keras ``train_on_batch``
-    calls of Langr & Bok, "GANs in Action", 2019, chapter 3: source 002). The penalty, which needs
-    both batches, goes with the second."""
+    calls of Langr & Bok, "GANs in Action", 2019, chapter 3: source 002). The penalties, which need
+    both batches, go with the second. Per-batch losses only."""
     opt = it.state.optimizers["discriminator"]
+    real, fake = it.seen(real), it.seen(fake)
     opt.zero_grad(set_to_none=True)
     real_logits = it.d(real)
     loss_real = it.loss.d_real(real_logits)
@@ -131,49 +191,69 @@ def split(it: Iteration, real: torch.Tensor, fake: torch.Tensor) -> DStep:
     opt.zero_grad(set_to_none=True)
     fake_logits = it.d(fake)
     loss_fake = it.loss.d_fake(fake_logits)
-    penalty = it.penalty(real, fake)
-    it.update(opt, loss_fake if penalty is None else loss_fake + penalty)
-    return DStep(real_logits, fake_logits, loss_real, loss_fake)
+    penalties = it.penalties(real, fake, d_step)
+    it.update(opt, _total(loss_fake, penalties))
+    return DStep(real_logits, fake_logits, loss_real, loss_fake, penalties, real)
 
 
-def joint(it: Iteration, real: torch.Tensor, fake: torch.Tensor) -> DStep:
-    """One update on the sum of the two losses, over two forward passes (the DCGAN of Radford et al.
-    2016 as source 001's TensorFlow code trains it)."""
+def joint(it: Iteration, real: torch.Tensor, fake: torch.Tensor, d_step: int) -> DStep:
+    """One update on both losses, over two forward passes (the DCGAN of Radford et al. 2016 as
+    source 001's TensorFlow code trains it: the sum of the real and the fake loss)."""
     opt = it.state.optimizers["discriminator"]
+    real, fake = it.seen(real), it.seen(fake)
     opt.zero_grad(set_to_none=True)
     real_logits, fake_logits = it.d(real), it.d(fake)
-    loss_real, loss_fake = it.loss.d_real(real_logits), it.loss.d_fake(fake_logits)
-    total = loss_real + loss_fake
-    penalty = it.penalty(real, fake)
-    it.update(opt, total if penalty is None else total + penalty)
-    return DStep(real_logits, fake_logits, loss_real, loss_fake)
+    return _one_update(it, opt, real, fake, real_logits, fake_logits, d_step, mean=False)
 
 
-def concat(it: Iteration, real: torch.Tensor, fake: torch.Tensor) -> DStep:
+def concat(it: Iteration, real: torch.Tensor, fake: torch.Tensor, d_step: int) -> DStep:
     """One update on the mean loss over one forward pass of [real; fake] (a single Keras
     ``train_on_batch`` on the concatenated batch, as in Gildenblat's keras-dcgan, 2016, which
     source 000 follows, and source 003)."""
     opt = it.state.optimizers["discriminator"]
+    real, fake = it.seen(real), it.seen(fake)
     opt.zero_grad(set_to_none=True)
     logits = it.d(torch.cat([real, fake]))
     real_logits, fake_logits = logits[: real.shape[0]], logits[real.shape[0] :]
-    loss_real, loss_fake = it.loss.d_real(real_logits), it.loss.d_fake(fake_logits)
-    total = (loss_real + loss_fake) * 0.5  # the mean over the concatenated batch
-    penalty = it.penalty(real, fake)
-    it.update(opt, total if penalty is None else total + penalty)
-    return DStep(real_logits, fake_logits, loss_real, loss_fake)
+    return _one_update(it, opt, real, fake, real_logits, fake_logits, d_step, mean=True)
+
+
+def _one_update(
+    it: Iteration,
+    opt: torch.optim.Optimizer,
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    real_logits: torch.Tensor,
+    fake_logits: torch.Tensor,
+    d_step: int,
+    mean: bool,
+) -> DStep:
+    """D's objective on both batches and its one update; ``mean``: a per-batch loss is averaged over
+    the two halves of one concatenated batch rather than summed."""
+    if it.pairwise:
+        loss_real, loss_fake = it.loss.d_loss(real_logits, fake_logits), None
+        total = loss_real
+    else:
+        loss_real, loss_fake = it.loss.d_real(real_logits), it.loss.d_fake(fake_logits)
+        total = loss_real + loss_fake
+        if mean:
+            total = total * 0.5
+    penalties = it.penalties(real, fake, d_step)
+    it.update(opt, _total(total, penalties))
+    return DStep(real_logits, fake_logits, loss_real, loss_fake, penalties, real)
 
 
 @dataclass(frozen=True)
 class Order:
     """One update order: D's update function, and whether D's batch is half real, half fake."""
 
-    update_d: Callable[[Iteration, torch.Tensor, torch.Tensor], DStep]
+    update_d: Callable[[Iteration, torch.Tensor, torch.Tensor, int], DStep]
     half_batches: bool = False
+    both_batches: bool = True  # D's objective sees both batches at once (a pairwise loss can train)
 
 
 ORDERS: dict[str, Order] = {
-    "split": Order(split),
+    "split": Order(split, both_batches=False),
     "joint": Order(joint),
     "concat": Order(concat),
     # Source 003's tutorial: batch_size/2 real and batch_size/2 fake in one batch; G on fresh noise.

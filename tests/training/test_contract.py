@@ -1,0 +1,115 @@
+"""The loss contract as the trainer calls it: old per-batch losses train unchanged; pairwise losses
+see both batches, get D(real) in G's step, refuse the split order; penalties become figures."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from ganzoo import hookimpl
+from ganzoo.components import Loss
+from ganzoo.errors import UsageError
+from ganzoo.testing import registered
+
+
+class OldStyle(Loss):
+    """A loss written against ganzoo 0.1: three per-batch methods and a penalty, nothing else."""
+
+    def d_real(self, logits: torch.Tensor) -> torch.Tensor:
+        return F.softplus(-logits.float()).mean()
+
+    def d_fake(self, logits: torch.Tensor) -> torch.Tensor:
+        return F.softplus(logits.float()).mean()
+
+    def g(self, logits: torch.Tensor) -> torch.Tensor:
+        return F.softplus(-logits.float()).mean()
+
+    def penalty(self, discriminator: Any, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        return 0.01 * discriminator(real).float().square().mean()
+
+
+class Spy(Loss):
+    """A pairwise loss that records what the trainer hands it."""
+
+    pairwise = True
+    train_defaults: ClassVar[dict[str, Any]] = {"d_update": "concat", "d_steps": 2}
+    seen: ClassVar[list[tuple[str, tuple[int, ...], tuple[int, ...] | None]]] = []
+
+    def d_loss(self, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+        Spy.seen.append(("d", tuple(real_logits.shape), tuple(fake_logits.shape)))
+        return F.softplus(fake_logits.float() - real_logits.float()).mean()
+
+    def g_loss(self, fake_logits: torch.Tensor, real_logits: torch.Tensor | None) -> torch.Tensor:
+        Spy.seen.append(
+            ("g", tuple(fake_logits.shape), None if real_logits is None else tuple(real_logits.shape))
+        )
+        assert real_logits is not None and not real_logits.requires_grad
+        return F.softplus(real_logits.float() - fake_logits.float()).mean()
+
+
+class Plugin:
+    @hookimpl
+    def register_losses(self, register: Any) -> None:
+        register("old-style", OldStyle)
+        register("spy", Spy)
+
+
+@pytest.fixture(autouse=True)
+def plugin() -> Any:
+    Spy.seen = []
+    with registered(Plugin(), name="contract", dist="ganzoo-contract"):
+        yield
+
+
+def test_a_loss_written_the_old_way_still_trains_and_its_penalty_is_a_figure(
+    tmp_path: Path, train_short: Callable[..., Any]
+) -> None:
+    run = tmp_path / "run"
+    train_short(run, loss="old-style", iterations=30)
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [10, 20, 30]
+    assert all(
+        r["penalty"] > 0
+        and r["d_loss"] == pytest.approx(0.5 * (r["d_loss_real"] + r["d_loss_fake"]), abs=1e-5)
+        for r in rows
+    )
+
+
+def test_a_pairwise_loss_sees_both_batches_and_real_logits_in_gs_step(
+    tmp_path: Path, train_short: Callable[..., Any]
+) -> None:
+    train_short(tmp_path / "run", loss="spy", iterations=3, batch_size=16, sets=["d_update=concat"])
+    assert Spy.seen and not [s for s in Spy.seen if s[0] == "d" and s[1] != s[2]]
+    assert ("g", (16,), (16,)) in Spy.seen
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert "d_loss" in rows[-1] and "d_loss_real" not in rows[-1]
+
+
+def test_a_pairwise_loss_refuses_the_split_order(tmp_path: Path, train_short: Callable[..., Any]) -> None:
+    with pytest.raises(
+        UsageError, match="compares real and fake logits together, so it cannot train with d_update=split"
+    ):
+        train_short(tmp_path / "run", loss="spy", iterations=3)
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_losss_train_defaults_sit_below_the_recipe_and_the_user() -> None:
+    from ganzoo import build
+    from ganzoo.manager import get_manager
+    from ganzoo.resolve import Request, resolve
+
+    def lookup(kind: str, name: str) -> Any:
+        return build.lookup(get_manager(), kind, name)
+
+    no_recipe = resolve(Request("vanilla-mlp", "mnist", loss="spy", recipe=None), lookup, recipes={})
+    assert (no_recipe.train.d_update, no_recipe.train.d_steps) == ("concat", 2)
+    wgan = resolve(Request("vanilla-mlp", "sine", loss="wgan-gp"), lookup, recipes={})
+    assert (wgan.train.d_steps, wgan.train.betas_d, wgan.train.lr_g) == (5, [0.0, 0.9], 1e-4)
+    user = resolve(Request("vanilla-mlp", "sine", loss="wgan-gp", options={"d_steps": 1}), lookup, recipes={})
+    assert user.train.d_steps == 1
