@@ -21,7 +21,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-RECIPE_KEYS = {"summary", "source", *KINDS, "train", "params"}
+RECIPE_KEYS = {"summary", "source", "default", *KINDS, "train", "params"}
 
 
 @dataclass
@@ -35,6 +35,8 @@ class Recipe:
     train: dict[str, Any]
     params: dict[str, dict[str, Any]]
     path: Path
+    #: ``ganzoo train ARCH DATASET`` runs this recipe for its pair (``default = true`` in zoo.toml).
+    default: bool = False
 
 
 def zoo_paths() -> list[Path]:
@@ -68,6 +70,16 @@ def parse_zoo(path: Path) -> dict[str, Recipe]:
         if not isinstance(table, dict):
             raise RecipeError(f"{path}, line {_line_of(text, name)}: '{name}' must be a table [{name}].")
         recipes[name] = _recipe(path, text, name, table)
+    seen: dict[tuple[str, ...], str] = {}
+    for recipe in recipes.values():
+        if recipe.default:
+            pair = tuple(recipe.components.get(k, "") for k in ("generator", "discriminator", "dataset"))
+            if pair in seen:
+                raise RecipeError(
+                    f"{path}: recipes '{seen[pair]}' and '{recipe.name}' are both the default for "
+                    f"{pair[0]} on {pair[2]}; keep `default = true` on one."
+                )
+            seen[pair] = recipe.name
     return recipes
 
 
@@ -97,6 +109,7 @@ def _recipe(path: Path, text: str, name: str, table: dict[str, Any]) -> Recipe:
             raise fail(f"params.{kind}", "is not a component kind (generator, discriminator, dataset, loss)")
     return Recipe(
         name=name,
+        default=_flag(table.get("default", False), fail),
         summary=str(table.get("summary", "")),
         source=str(table.get("source", "")),
         components={k: str(table[k]) for k in KINDS if k in table},
@@ -123,10 +136,23 @@ def _line_of(text: str, key: str, table: str | None = None) -> int:
     return start + 1
 
 
+def _flag(value: Any, fail: Any) -> bool:
+    if not isinstance(value, bool):
+        raise fail("default", "must be true or false")
+    return value
+
+
 def find_recipe(recipes: dict[str, Recipe], arch: str, dataset: str) -> Recipe | None:
-    """The recipe for an architecture/dataset pair, if the zoo has one."""
-    for recipe in recipes.values():
-        c = recipe.components
-        if c.get("generator") == arch and c.get("discriminator") == arch and c.get("dataset") == dataset:
-            return recipe
-    return None
+    """The recipe ``ganzoo train ARCH DATASET`` runs: the pair's ``default = true`` one, else the
+    first for the pair (a later zoo.toml's default replaces an earlier one's)."""
+    pair = [
+        r
+        for r in recipes.values()
+        if r.components.get("generator") == arch
+        and r.components.get("discriminator") == arch
+        and r.components.get("dataset") == dataset
+    ]
+    defaults = [r for r in pair if r.default]
+    if defaults:
+        return defaults[-1]
+    return pair[0] if pair else None

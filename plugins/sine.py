@@ -33,6 +33,8 @@ class Sine(Dataset):
         "sine_residual_median": "sine-fit RMS residual (median)",
         "sine_share": "share of curves that are sines",
         "sine_residual_real": "sine-fit residual of real curves",
+        "sine_frequency_ks": "KS distance of fitted frequencies from the data's",
+        "sine_phase_ks": "KS distance of fitted phases from the data's",
     }
 
     def __init__(self, data_dir: Path | None = None, **params: Any) -> None:
@@ -67,16 +69,25 @@ class Sine(Dataset):
         return torch.arange(self.points, dtype=torch.float64) / 10
 
     def eval_figures(self, generated: torch.Tensor, real: torch.Tensor) -> dict[str, float]:
-        """How well each curve fits a sine: the residuals of generated and real curves, the share of sines."""
-        from ganzoo.plugins.sine_fit import sine_fit
+        """How well each curve fits a sine (the residuals of generated and real curves, the share of
+        sines), and whether the sines spread over frequencies and phases as the data's do: the
+        Kolmogorov-Smirnov distance between the fitted values of the generated sines and the real ones
+        (0: the same spread; a collapse onto one curve gives nearly 1)."""
+        from ganzoo.plugins.sine_fit import ks_distance, sine_fit_params, sine_phase
 
         t = self.positions()
-        fake, ref = sine_fit(generated, t), sine_fit(real, t)
+        fake, fake_w = sine_fit_params(generated, t)
+        ref, ref_w = sine_fit_params(real, t)
+        sines = fake < SINE_OK
+        _, fake_phase = sine_phase(generated[sines], t, fake_w[sines])
+        _, ref_phase = sine_phase(real, t, ref_w)
         return {
             "sine_residual": float(fake.mean()),
             "sine_residual_median": float(fake.median()),
-            "sine_share": float((fake < SINE_OK).double().mean()),
+            "sine_share": float(sines.double().mean()),
             "sine_residual_real": float(ref.mean()),
+            "sine_frequency_ks": ks_distance(fake_w[sines], ref_w),
+            "sine_phase_ks": ks_distance(fake_phase, ref_phase),
         }
 
     def status(self) -> DataStatus:

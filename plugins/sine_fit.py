@@ -125,3 +125,29 @@ def sine_fit(
     a residual on the scale of its deviation.
     """
     return sine_fit_params(curves, t, omegas, refine)[0]
+
+
+def sine_phase(curves: Tensor, t: Tensor, omega: Tensor) -> tuple[Tensor, Tensor]:
+    """Amplitude (N,) and phase (N,) in [0, 2π) of y ≈ A·sin(ωt + φ) + c at each curve's own ω.
+
+    a·sin(ωt) + b·cos(ωt) = A·sin(ωt + φ) with A = √(a² + b²) and φ = atan2(b, a): the least-squares
+    coefficients (a, b, c) at the ω :func:`sine_fit_params` found.
+    """
+    y = curves.to(torch.float64)
+    t = t.to(device=y.device, dtype=torch.float64)
+    wt = omega.to(y).unsqueeze(-1) * t
+    design = torch.stack([torch.sin(wt), torch.cos(wt), torch.ones_like(wt)], dim=-1)  # (N, T, 3)
+    coef = torch.linalg.lstsq(design, y.unsqueeze(-1)).solution.squeeze(-1)  # (N, 3)
+    a, b = coef[:, 0], coef[:, 1]
+    return torch.sqrt(a**2 + b**2), torch.remainder(torch.atan2(b, a), 2 * torch.pi)
+
+
+def ks_distance(a: Tensor, b: Tensor) -> float:
+    """The two-sample Kolmogorov-Smirnov statistic: the largest gap between the empirical CDFs."""
+    a, b = a.double().sort().values, b.double().sort().values
+    if a.numel() == 0 or b.numel() == 0:
+        return 1.0
+    grid = torch.cat([a, b])
+    cdf_a = torch.searchsorted(a, grid, right=True).double() / a.numel()
+    cdf_b = torch.searchsorted(b, grid, right=True).double() / b.numel()
+    return float((cdf_a - cdf_b).abs().max())

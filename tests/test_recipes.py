@@ -28,3 +28,19 @@ def test_an_unknown_key_names_the_key_and_line(tmp_path: Path) -> None:
         RecipeError, match=r"line 7: recipe 'a' key 'train.batchsize' is not a training setting"
     ):
         parse_zoo(zoo)
+
+
+def test_a_default_recipe_wins_for_its_pair_and_two_defaults_are_refused(tmp_path: Path) -> None:
+    from ganzoo.recipes import find_recipe
+
+    pair = 'generator = "vanilla-mlp"\ndiscriminator = "vanilla-mlp"\ndataset = "mnist"\n'
+    zoo = tmp_path / "zoo.toml"
+    zoo.write_text(f"[first]\n{pair}[best]\ndefault = true\n{pair}")
+    recipes = parse_zoo(zoo)
+    assert find_recipe(recipes, "vanilla-mlp", "mnist").name == "best"  # type: ignore[union-attr]
+    zoo.write_text(f"[a]\ndefault = true\n{pair}[b]\ndefault = true\n{pair}")
+    with pytest.raises(RecipeError, match="'a' and 'b' are both the default for vanilla-mlp on mnist"):
+        parse_zoo(zoo)
+    zoo.write_text(f"[a]\ndefault = 1\n{pair}")
+    with pytest.raises(RecipeError, match="key 'default' must be true or false"):
+        parse_zoo(zoo)

@@ -55,3 +55,25 @@ def test_unusable_curves_are_refused() -> None:
         sine_fit(x, torch.arange(8.0))
     with pytest.raises(MetricsError, match="sample positions t must have shape"):
         sine_fit(torch.zeros(4, 50), torch.arange(49.0))
+
+
+def test_the_phase_of_exact_sines_is_recovered() -> None:
+    from ganzoo.plugins.sine_fit import sine_phase
+
+    g = rng(3)
+    offset = torch.rand(200, 1, generator=g, dtype=torch.float64) * 100
+    mul = torch.rand(200, 1, generator=g, dtype=torch.float64) + 1
+    curves = torch.sin(offset + SINE_T * mul)
+    _, omega = sine_fit_params(curves, SINE_T)
+    amplitude, phase = sine_phase(curves, SINE_T, omega)
+    assert torch.allclose(amplitude, torch.ones(200, dtype=torch.float64), atol=1e-3)
+    gap = torch.remainder(phase - offset.squeeze(1), 2 * math.pi)
+    assert float(torch.minimum(gap, 2 * math.pi - gap).max()) < 1e-2
+
+
+def test_ks_distance_is_zero_for_one_sample_and_one_for_disjoint_ones() -> None:
+    from ganzoo.plugins.sine_fit import ks_distance
+
+    x = torch.rand(500, generator=rng(4))
+    assert ks_distance(x, x) == 0.0 and ks_distance(x, x + 2) == 1.0
+    assert 0.4 < ks_distance(x, x + 0.5) < 0.6
