@@ -46,9 +46,8 @@ def main() -> None:
     fake_sines, fake_w, fake_phi = fitted(fake, t)
     real_sines, real_w, real_phi = fitted(real, t)
     ks_w, ks_phi = ks_distance(fake_w, real_w), ks_distance(fake_phi, real_phi)
-    print(
-        f"sines: generated {float(fake_sines.double().mean()):.3f}, real {float(real_sines.double().mean()):.3f}"
-    )
+    share, real_share = float(fake_sines.double().mean()), float(real_sines.double().mean())
+    print(f"sines: generated {share:.3f}, real {real_share:.3f}")
     print(f"KS distance from the data: frequency {ks_w:.3f}, phase {ks_phi:.3f}")
 
     import matplotlib
