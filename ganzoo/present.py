@@ -14,7 +14,7 @@ from rich.table import Table
 from ganzoo import figures
 
 #: Table columns that may fold over lines; names never do.
-WRAPPED = {"summary", "status", "where", "provides"}
+WRAPPED = {"summary", "status", "where", "provides", "trains", "run it with"}
 
 
 def _table(title: str, columns: tuple[str, ...]) -> Table:
@@ -34,14 +34,18 @@ def components(rows: list[dict[str, Any]]) -> None:
 
 
 def recipes(rows: list[dict[str, Any]]) -> None:
-    """``ganzoo list recipes``: each recipe with its source and what it trains."""
-    table = _table("zoo.toml recipes", ("name", "source", "trains", "summary"))
+    """``ganzoo list recipes``: each recipe, what it trains and the command that runs it."""
+    table = _table("zoo.toml recipes", ("name", "trains", "run it with"))
     for r in rows:
         g, d = r["generator"], r["discriminator"]
         arch = g if g == d else f"{g}/{d}"
         loss = f" ({r['loss']})" if r.get("loss") else ""
-        table.add_row(r["name"], r["source"], f"{arch} on {r['dataset']}{loss}", r["summary"])
+        table.add_row(r["name"], f"{arch} on {r['dataset']}{loss}", r["command"])
     Console().print(table)
+    Console().print(
+        "`ganzoo train ARCH DATASET` runs the pair's default recipe; the seed-NNN recipes are the"
+        " source documents' settings, unchanged. `ganzoo list recipes --json` adds each summary."
+    )
 
 
 def plugins(rows: list[dict[str, Any]]) -> None:

@@ -63,7 +63,8 @@ def main() -> None:
     for ax, r, f, xlabel, bounds, title in panels:
         bins = torch.linspace(*bounds, 31).tolist()
         ax.hist(r.tolist(), bins=bins, alpha=0.5, density=True, label="data (test split)")
-        ax.hist(f.tolist(), bins=bins, alpha=0.5, density=True, label="generated")
+        # no generated sines: an empty histogram (density of nothing) would be 0/0
+        ax.hist(f.tolist(), bins=bins, alpha=0.5, density=len(f) > 0, label=f"generated ({len(f)} sines)")
         ax.set_xlabel(xlabel)
         ax.set_title(title)
         ax.legend()

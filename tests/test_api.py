@@ -78,7 +78,7 @@ def test_interpolation_grid_walks_between_two_points(run: ganzoo.Run, tmp_path: 
 def test_show_summarises_a_run_as_a_table_and_as_json(run: ganzoo.Run) -> None:
     result = CliRunner().invoke(cli, ["show", str(run.run_dir)])
     assert result.exit_code == 0, result.output
-    for text in ("finished", "seed-002-vanilla-mlp-mnist", "20 of 20", "D loss", "generator.safetensors"):
+    for text in ("finished", "vanilla-mlp-mnist", "20 of 20", "D loss", "generator.safetensors"):
         assert text in result.output
     assert "\x1b[" not in result.output  # not a terminal: no colour codes
     info = json.loads(CliRunner().invoke(cli, ["show", str(run.run_dir), "--json"]).output)

@@ -22,7 +22,8 @@ from ganzoo.plugins.mnist import MNIST
 def short_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run = tmp_path_factory.mktemp("eval") / "run"
     api.train(
-        "vanilla-mlp", "mnist", out=run, data_dir=Path(__file__).parent / "fixtures" / "mnist", iterations=40,
+        "vanilla-mlp", "mnist", recipe="seed-002-vanilla-mlp-mnist", out=run,
+        data_dir=Path(__file__).parent / "fixtures" / "mnist", iterations=40,
         seed=3, sample_every=20, device="cpu", sets=["log_every=10"],
     )  # fmt: skip
     return run

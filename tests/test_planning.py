@@ -56,11 +56,11 @@ def test_a_resume_that_repeats_the_recorded_settings_changes_nothing(tmp_path: P
     [
         ({"batch_size": 64}, "was trained with --batch-size 128; --resume cannot change it to 64"),
         ({"seed": 4}, "was trained with --seed 3"),
-        ({"lr_g": 0.01}, "--lr-g 0.001"),
+        ({"lr_g": 0.01}, "--lr-g 0.002"),
         ({"sets": ["d_update=joint"]}, "d_update split; --resume cannot change it to joint"),
         ({"sets": ["loss.label_smoothing=0.1"]}, "loss.label_smoothing 0.0"),
         ({"dataset": "fashion-mnist"}, "the dataset mnist"),
-        ({"recipe": "seed-001-dcgan-svhn"}, "the recipe seed-002-vanilla-mlp-mnist"),
+        ({"recipe": "seed-001-dcgan-svhn"}, "the recipe vanilla-mlp-mnist"),
         ({"iterations": 10}, "has trained 20 iterations already; asking for 10 in all would undo them"),
         ({"epochs": 0.01}, "has trained 20 iterations already; asking for 1 in all"),
     ],

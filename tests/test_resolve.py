@@ -34,8 +34,11 @@ def lookup(kind: str, name: str) -> Any:
     return build.lookup(get_manager(), kind, name)
 
 
-def test_default_pair_uses_source_002s_recipe() -> None:
+def test_the_pair_runs_its_default_recipe_and_the_source_recipe_by_name() -> None:
     cfg = resolve("vanilla-mlp", "mnist", lookup)
+    assert cfg.recipe == "vanilla-mlp-mnist"
+    assert cfg.params["loss"]["r1"] > 0 and cfg.train.ema and cfg.train.betas_g[0] == 0.5
+    cfg = resolve("vanilla-mlp", "mnist", lookup, recipe_name="seed-002-vanilla-mlp-mnist")
     t = cfg.train
     assert cfg.recipe == "seed-002-vanilla-mlp-mnist"
     assert (t.iterations, t.batch_size, t.latent_dim, t.prior) == (20000, 128, 100, "normal")
@@ -50,6 +53,7 @@ def test_options_override_the_recipe_and_set_overrides_everything() -> None:
         "vanilla-mlp",
         "mnist",
         lookup,
+        "seed-002-vanilla-mlp-mnist",
         options={"batch_size": 64, "lr_g": None},
         sets=["generator.hidden=256", "lr_g=0.0005", "loss.label_smoothing=0.1", "negative_slope=0.2"],
     )

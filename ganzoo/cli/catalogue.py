@@ -21,12 +21,24 @@ def list_cmd(kind: str | None, as_json: bool) -> None:
     from ganzoo import present
 
     if kind == "recipes":
-        from ganzoo.recipes import load_recipes
+        from ganzoo.recipes import find_recipe, load_recipes
 
-        rows = [
-            {"name": r.name, "source": r.source, "summary": r.summary, **r.components}
-            for r in load_recipes().values()
-        ]
+        recipes = load_recipes()
+        rows = []
+        for r in recipes.values():
+            c = r.components
+            default = find_recipe(recipes, c["generator"], c["dataset"]) is r
+            command = f"ganzoo train {c['generator']} {c['dataset']}"
+            rows.append(
+                {
+                    "name": r.name,
+                    "source": r.source,
+                    "summary": r.summary,
+                    **c,
+                    "default": default,
+                    "command": command if default else f"{command} --recipe {r.name}",
+                }
+            )
         if as_json:
             click.echo(json.dumps(rows, indent=2))
         else:

@@ -32,11 +32,17 @@ def test_list_one_kind_as_json() -> None:
     assert mnist["dist"] == "ganzoo" and mnist["summary"]
 
 
-def test_list_recipes() -> None:
+def test_list_recipes_says_the_command_that_runs_each() -> None:
     code, out, _ = run("list", "recipes", "--json")
-    assert code == 0 and any(
-        r["name"] == "seed-002-vanilla-mlp-mnist" and r["source"] == "002" for r in json.loads(out)
-    )
+    rows = {r["name"]: r for r in json.loads(out)}
+    assert code == 0 and rows["seed-002-vanilla-mlp-mnist"]["source"] == "002"
+    # The pair's default runs without --recipe; a source recipe beside it needs its name.
+    assert rows["dcgan-mnist"]["default"] and rows["dcgan-mnist"]["command"] == "ganzoo train dcgan mnist"
+    seed = rows["seed-001-dcgan-mnist"]
+    assert not seed["default"]
+    assert seed["command"] == "ganzoo train dcgan mnist --recipe seed-001-dcgan-mnist"
+    code, table, _ = run("list", "recipes")
+    assert code == 0 and "seed-001-dcgan-fashion-mnist" in table and "--recipe" in table
 
 
 def test_plugins_all_shows_the_builtins() -> None:

@@ -88,7 +88,7 @@ CASES = [
     (
         ["train", "--resume", "{run}", "--set", "generator.hidden=64"],
         2,
-        "generator.hidden 128; --resume cannot",
+        "generator.hidden 256; --resume cannot",
     ),
     (["train", "--resume", "{run}", "--iterations", "1"], 2, "has trained 2 iterations already"),
     (["train", "--resume", "{run}", "--out", "{tmp}/elsewhere"], 2, "--out names a new run's folder"),

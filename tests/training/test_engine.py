@@ -64,6 +64,7 @@ def test_channels_last_trains_the_dcgan_to_the_same_weights_within_rounding(
         api.train(
             "dcgan",
             "mnist",
+            recipe="seed-001-dcgan-mnist",  # source 001's settings: Adam 2e-4, no R1
             out=tmp_path / fmt,
             data_dir=mnist_dir,
             iterations=3,

@@ -33,6 +33,7 @@ def test_the_run_directory_holds_what_the_design_promises(
     assert names == {
         "config.json",
         "generator.safetensors",
+        "generator-ema.safetensors",  # the default recipe keeps an EMA of G
         "discriminator.safetensors",
         "checkpoint",
         "metrics.jsonl",
@@ -40,7 +41,7 @@ def test_the_run_directory_holds_what_the_design_promises(
         "losses.png",
     }
     config = json.loads((run / "config.json").read_text())
-    assert config["run"]["recipe"] == "seed-002-vanilla-mlp-mnist" and config["seed"] == 7
+    assert config["run"]["recipe"] == "vanilla-mlp-mnist" and config["seed"] == 7
     assert config["data"] == {"shape": [1, 28, 28], "modality": "image", "value_range": [0.0, 1.0]}
     assert config["versions"]["torch"] == torch.__version__
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
@@ -51,10 +52,13 @@ def test_the_run_directory_holds_what_the_design_promises(
     assert all(0 <= r["d_real"] <= 1 for r in rows)
     grids = sorted(p.name for p in (run / "samples").iterdir())
     assert grids == ["progress.gif", "step-0000030.png", "step-0000060.png"]
-    assert Image.open(run / "samples" / grids[1]).size == (4 * 30 + 2, 4 * 30 + 2)  # 4x4 grid, 2 px padding
+    assert Image.open(run / "samples" / grids[1]).size == (
+        8 * 30 + 2,
+        8 * 30 + 2,
+    )  # 8x8 grid (samples = 64), 2 px padding
     # The grids over training as one animation: a frame per grid, decodable, the last one held.
     with Image.open(run / "samples" / "progress.gif") as gif:
-        assert gif.format == "GIF" and gif.n_frames == 2 and gif.size == (4 * 30 + 2, 4 * 30 + 2)
+        assert gif.format == "GIF" and gif.n_frames == 2 and gif.size == (8 * 30 + 2, 8 * 30 + 2)
         gif.seek(1)
         assert gif.info["duration"] == 2000
         last = gif.convert("L")
