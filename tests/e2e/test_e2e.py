@@ -45,7 +45,7 @@ def test_train_on_real_mnist_then_generate_repeatably(tmp_path: Path) -> None:
     assert "\x1b[" not in train.stderr  # not a terminal: plain lines, no control codes
     run = tmp_path / "run"
     config = json.loads((run / "config.json").read_text())
-    assert config["data_size"] == 60000 and config["run"]["recipe"] == "seed-002-vanilla-mlp-mnist"
+    assert config["data_size"] == 60000 and config["run"]["recipe"] == "vanilla-mlp-mnist"
     assert sorted(p.name for p in (run / "samples").iterdir()) == [
         "progress.gif",
         "step-0000100.png",
