@@ -6,7 +6,8 @@
 The spec is {"base": [ganzoo train arguments...], "eval": [ganzoo eval arguments...],
 "variants": {"label": [extra train arguments...], ...}}. Each variant trains into ROOT/label and is
 measured with `ganzoo eval` (10,000 samples unless the spec's "eval" says otherwise); its line in
-ROOT/results.jsonl holds the label, the arguments, the train wall time and every eval figure.
+ROOT/results.jsonl (read as ganzoo reads metrics.jsonl) holds the label, the arguments, the train
+wall time and every eval figure.
 Variants already in results.jsonl are skipped, so an interrupted ablation continues where it
 stopped. docs/results.md's ablation tables were made this way.
 """
@@ -18,6 +19,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from ganzoo.rundir import read_log
 
 
 def run_variant(root: Path, label: str, base: list[str], extra: list[str], eval_args: list[str]) -> dict:
@@ -34,13 +37,12 @@ def run_variant(root: Path, label: str, base: list[str], extra: list[str], eval_
     )
     if measured.returncode != 0:
         return {"label": label, "args": extra, "wall_s": wall, "error": measured.stderr.strip()[-500:]}
-    figures = json.loads(measured.stdout)
     return {
         "label": label,
         "args": extra,
         "wall_s": round(wall, 1),
         "steps": result.get("steps"),
-        "metrics": figures.get("metrics", figures),
+        "metrics": json.loads(measured.stdout)["metrics"],
     }
 
 
@@ -49,7 +51,7 @@ IMAGE_FIGURES = ["fd", "kid", "classifier_score", "classes_covered", "precision"
 
 def table(root: Path, figures: list[str]) -> str:
     """results.jsonl as a markdown table: one row per variant, its arguments and figures."""
-    rows = [json.loads(line) for line in (root / "results.jsonl").read_text().splitlines() if line.strip()]
+    rows = read_log(root / "results.jsonl")
     head = ["variant", "changes", "train s", *figures]
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
@@ -71,9 +73,7 @@ def main(spec_path: str, root_arg: str, *figures: str) -> int:
     root = Path(root_arg)
     root.mkdir(parents=True, exist_ok=True)
     results = root / "results.jsonl"
-    done = set()
-    if results.exists():
-        done = {json.loads(line)["label"] for line in results.read_text().splitlines() if line.strip()}
+    done = {r["label"] for r in read_log(results)}  # a line cut by a kill is run again
     eval_args = spec.get("eval", ["-n", "10000", "--seed", "0"])
     for label, extra in spec["variants"].items():
         if label in done:
