@@ -13,8 +13,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ganzoo import threads
 from ganzoo.hookspecs import hookimpl
 from ganzoo.version import __version__
+
+# OpenMP's wait policy must be chosen before torch is first imported (ganzoo.threads).
+threads.choose()
 
 __all__ = [
     "Run",

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 import os
 import re
-from pathlib import Path
 
 import torch
 
 from ganzoo.errors import UsageError
+from ganzoo.threads import usable_cores
 
 
 def resolve_device(name: str) -> torch.device:
@@ -47,25 +46,6 @@ def resolve_device(name: str) -> torch.device:
 def _mps_available() -> bool:
     backend = getattr(torch.backends, "mps", None)
     return bool(backend is not None and backend.is_available())
-
-
-def usable_cores() -> int:
-    """CPU cores this process may really use: its affinity mask, capped by a cgroup CPU quota.
-
-    torch sizes its thread pool from the machine's cores; in a container limited to 2 CPUs of a
-    64-core host that is 64 threads fighting over 2 cores, several times slower than 2 threads.
-    """
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    try:  # cgroup v2: "max 100000" (no limit) or "200000 100000" (2 CPUs)
-        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
-        if quota != "max":
-            cores = min(cores, max(1, math.ceil(int(quota) / int(period))))
-    except (OSError, ValueError):
-        pass
-    return max(1, cores)
 
 
 def set_cpu_threads(threads: int | None = None) -> int:

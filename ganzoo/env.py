@@ -57,6 +57,9 @@ PLUGINS = Variable("GANZOO_PLUGINS", "comma-separated third-party plugins to loa
 DISABLE_PLUGINS = Variable("GANZOO_DISABLE_PLUGINS", "comma-separated plugins or distributions never to load")
 STRICT_PLUGINS = Variable("GANZOO_STRICT_PLUGINS", "1: a failing plugin raises its exception (for authors)")
 TRACE_PLUGINS = Variable("GANZOO_TRACE_PLUGINS", "1: say on stderr which plugin answered which hook")
+OMP = Variable(
+    "GANZOO_OMP", "off: leave OpenMP's wait policy to libgomp, however busy the machine (ganzoo.threads)"
+)
 INCEPTION_WEIGHTS = Variable(
     "GANZOO_INCEPTION_WEIGHTS", "torchvision's Inception-v3 weights file, for eval on other images"
 )
@@ -73,6 +76,7 @@ ALL: tuple[Variable, ...] = (
     DISABLE_PLUGINS,
     STRICT_PLUGINS,
     TRACE_PLUGINS,
+    OMP,
     INCEPTION_WEIGHTS,
 )
 

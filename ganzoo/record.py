@@ -52,6 +52,8 @@ class RunRecord:
     result: RunResult | None = None
     # One entry per resume that changed a setting: {"step", "at", "changed": {key: [old, new]}}.
     resumes: list[dict[str, Any]] = field(default_factory=list)
+    # How the CPU threads ran: their number and OpenMP's wait policy (ganzoo.threads), at the start.
+    cpu_threads: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         doc = {k: v for k, v in asdict(self).items() if k not in ("config", "data", "result")}
@@ -79,4 +81,5 @@ class RunRecord:
             iterations=int(d.get("iterations", config.train.iterations)),
             result=RunResult.from_json(d["result"]) if d.get("result") else None,
             resumes=list(d.get("resumes", [])),
+            cpu_threads=dict(d.get("cpu_threads", {})),
         )

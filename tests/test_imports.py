@@ -30,6 +30,7 @@ LIGHT = [
     "ganzoo.resolve",
     "ganzoo.rundir",
     "ganzoo.settings",
+    "ganzoo.threads",
     "ganzoo.training",
     "ganzoo.training.reporters",
     "ganzoo.user_settings",
@@ -126,3 +127,17 @@ def test_import_ganzoo_stays_light() -> None:
     code = "import sys, ganzoo; ganzoo.list_components(); print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_training_with_sample_grids_never_imports_torchvision(tmp_path: Path) -> None:
+    """torchvision is 170 MB of memory; a run's grids are tiled and written without it."""
+    fixtures = ROOT / "tests" / "fixtures" / "mnist"
+    code = (
+        "import sys, ganzoo; "
+        f"ganzoo.train('vanilla-mlp', 'mnist', out={str(tmp_path / 'run')!r}, data_dir={str(fixtures)!r}, "
+        "iterations=4, seed=0, device='cpu', sets=['sample_every=2']); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'torchvision'))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+    assert (tmp_path / "run" / "samples" / "step-0000002.png").is_file()

@@ -70,7 +70,9 @@ def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> N
     elif device.type == "mps":
         where = "mps (Apple GPU)"
     else:
-        where = f"cpu ({set_cpu_threads()} threads, as ganzoo trains)"
+        from ganzoo import threads
+
+        where = f"cpu ({set_cpu_threads()} threads, as ganzoo trains; OpenMP: {threads.decision})"
     click.echo(f"ganzoo {__version__}")
     click.echo(f"torch {torch.__version__} ({build}), python {sys.version.split()[0]}")
     click.echo(f"device: {where}")
