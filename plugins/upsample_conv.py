@@ -16,6 +16,7 @@ from ganzoo.components import DataSpec
 from ganzoo.components import Discriminator as BaseDiscriminator
 from ganzoo.components import Generator as BaseGenerator
 from ganzoo.errors import IncompatibleError
+from ganzoo.layers import UpsampleConv2d
 
 # The source's settings for both sides: SGD(lr=0.001, momentum=0.9, nesterov=True).
 SGD_NESTEROV: dict[str, Any] = {"optimizer": "sgd", "lr": 0.001, "momentum": 0.9, "nesterov": True}
@@ -69,17 +70,31 @@ class Generator(BaseGenerator):
             nn.BatchNorm1d(start[0] * start[1] * start[2], momentum=0.01, eps=1e-3),
             nn.Tanh(),
             nn.Unflatten(1, start),
-            nn.Upsample(scale_factor=2, mode="nearest"),
-            nn.Conv2d(start_channels, conv_channels, 5, padding=2),
+            # Keras' UpSampling2D then a 5x5 'same' Conv2D, computed at the low resolution.
+            UpsampleConv2d(start_channels, conv_channels, 5),
             nn.Tanh(),
-            nn.Upsample(scale_factor=2, mode="nearest"),
-            nn.Conv2d(conv_channels, channels, 5, padding=2),
+            UpsampleConv2d(conv_channels, channels, 5),
             nn.Tanh(),
         )
+        self.register_load_state_dict_pre_hook(_renumber_legacy_layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         out: torch.Tensor = self.net(z)
         return out
+
+
+#: Before UpsampleConv2d (ganzoo 0.2), nn.Upsample had a place of its own in G's Sequential.
+_LEGACY_LAYERS = {"net.7.": "net.6.", "net.10.": "net.8."}
+
+
+def _renumber_legacy_layers(module: nn.Module, state_dict: dict[str, Any], prefix: str, *_: Any) -> None:
+    """Loads a generator saved by ganzoo 0.2, whose two convolutions were net.7 and net.10."""
+    if prefix + "net.10.weight" not in state_dict:
+        return
+    for key in [k for k in state_dict if k.startswith(prefix)]:
+        for old, new in _LEGACY_LAYERS.items():
+            if key.startswith(prefix + old):
+                state_dict[prefix + new + key[len(prefix + old) :]] = state_dict.pop(key)
 
 
 class Discriminator(BaseDiscriminator):
