@@ -22,7 +22,7 @@ OPTIMIZERS = ("adam", "sgd", "rmsprop")
 #: The update orders of D and G (ganzoo.training.step holds one function for each).
 UPDATE_ORDERS = ("split", "joint", "concat", "mixed")
 DATA_ORDERS = ("random", "shuffle", "sequential")
-PRECISIONS = ("fp32", "bf16", "fp16")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 MEMORY_FORMATS = ("auto", "channels_last", "contiguous")
 ON_NAN = ("stop", "skip")
 #: DiffAugment's operations (ganzoo.training.augment).
@@ -146,7 +146,8 @@ class TrainSettings:
     )
     eval_n: int = setting(10000, "Samples per evaluation during training.", ge=2, resume=True)
     precision: str = setting(
-        "fp32", "Autocast dtype of the forward passes (default fp32); fp16 adds a gradient scaler.",
+        "auto", "Autocast dtype of the forward passes; auto (the default): bf16 where the device "
+        "computes it natively, else fp32; fp16 adds a gradient scaler.",
         option=True, choices=PRECISIONS,
     )  # fmt: skip
     compile: bool = setting(

@@ -64,11 +64,14 @@ def build(
     reporters: Sequence[Reporter] = (),
 ) -> Launch:
     """Devices, data, networks, trainer and reporters for ``plan``; nothing is written yet."""
+    from ganzoo import threads as ganzoo_threads
     from ganzoo.devices import resolve_device, set_cpu_threads
+    from ganzoo.training.engine import resolve_precision
 
     config, s = plan.config, plan.config.train
     device = resolve_device(s.device)
-    set_cpu_threads(s.threads)
+    s.precision = resolve_precision(s.precision, device)  # what the record says the run trained in
+    threads = set_cpu_threads(s.threads)
     progress = progress or PlainProgress()
     group = distributed.setup(device)
     if group is not None:
@@ -123,6 +126,7 @@ def build(
             created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             run_dir=str(plan.run.path),
             iterations=0,
+            cpu_threads={"count": threads, "openmp": ganzoo_threads.decision},
         )
     torch.manual_seed(record.seed)
     g, d = build_networks(parts, config, spec)

@@ -156,7 +156,11 @@ CASES = [
         {"TORCH_HOME": "{tmp}/torch"},
     ),
     # speed settings
-    (["train", "vanilla-mlp", "mnist", "--precision", "fp8"], 2, "'fp8' is not one of 'fp32', 'bf16'"),
+    (
+        ["train", "vanilla-mlp", "mnist", "--precision", "fp8"],
+        2,
+        "'fp8' is not one of 'auto', 'fp32', 'bf16'",
+    ),
     (["train", "vanilla-mlp", "mnist", "--set", "compile=maybe"], 2, "--compile must be true or false"),
     (["train", "vanilla-mlp", "mnist", "--set", "memory_format=nhwc"], 2, "memory_format must be one of"),
     (

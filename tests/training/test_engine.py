@@ -18,7 +18,8 @@ from ganzoo import api
 from ganzoo.components import DataSpec
 from ganzoo.errors import UsageError
 from ganzoo.files import read_metadata
-from ganzoo.training.engine import use_channels_last
+from ganzoo.training import engine
+from ganzoo.training.engine import resolve_precision, use_channels_last
 
 
 def _train(out: Path, mnist_dir: Path, **options: Any) -> Any:
@@ -39,7 +40,7 @@ def test_mixed_precision_trains_keeps_fp32_weights_and_resumes_exactly(
     config = json.loads((straight / "config.json").read_text())
     assert config["run"]["train"]["precision"] == precision
     fp32 = tmp_path / "fp32"
-    _train(fp32, mnist_dir)
+    _train(fp32, mnist_dir, precision="fp32")
     assert load_file(str(fp32 / "generator.safetensors"))["net.2.weight"].ne(weights["net.2.weight"]).any()
 
     # Stopped after the checkpoint at 15 and resumed: the gradient scaler's state (fp16) comes back.
@@ -48,6 +49,40 @@ def test_mixed_precision_trains_keeps_fp32_weights_and_resumes_exactly(
     api.train(None, None, resume=half, iterations=30)
     again = load_file(str(half / "generator.safetensors"))
     assert all(torch.equal(weights[k], again[k]) for k in weights)
+
+
+@pytest.mark.parametrize(("native", "expected"), [(True, "bf16"), (False, "fp32")])
+def test_precision_auto_is_bf16_where_the_device_computes_it_natively(
+    tmp_path: Path, mnist_dir: Path, monkeypatch: pytest.MonkeyPatch, native: bool, expected: str
+) -> None:
+    monkeypatch.setattr(engine, "native_bf16", lambda device: native)
+    assert resolve_precision("auto", torch.device("cpu")) == expected
+    assert resolve_precision("fp16", torch.device("cpu")) == "fp16"  # an explicit choice stays
+    _train(tmp_path / "run", mnist_dir, precision="auto", iterations=5)
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["run"]["train"]["precision"] == expected  # the record says what it trained in
+
+
+def test_native_bf16_reads_the_cpu_flags(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import builtins
+
+    real_open = builtins.open
+
+    def cpuinfo(flags: str) -> Any:
+        def fake(path: Any, *a: Any, **k: Any) -> Any:
+            if str(path) == "/proc/cpuinfo":
+                f = tmp_path / "cpuinfo"
+                f.write_text(f"processor\t: 0\nflags\t\t: fpu sse2 {flags}\n")
+                return real_open(f, *a, **k)
+            return real_open(path, *a, **k)
+
+        return fake
+
+    monkeypatch.setattr(builtins, "open", cpuinfo("avx512f avx512_bf16"))
+    assert engine.native_bf16(torch.device("cpu"))
+    monkeypatch.setattr(builtins, "open", cpuinfo("avx2 avx512f avx512bw"))  # emulated, not native
+    assert not engine.native_bf16(torch.device("cpu"))
+    assert not engine.native_bf16(torch.device("meta"))
 
 
 def test_fp16_keeps_the_gradient_scaler_in_the_checkpoint(tmp_path: Path, mnist_dir: Path) -> None:
@@ -70,6 +105,7 @@ def test_channels_last_trains_the_dcgan_to_the_same_weights_within_rounding(
             iterations=3,
             seed=0,
             device="cpu",
+            precision="fp32",  # the tolerances below are fp32's
             sets=[
                 f"memory_format={fmt}",
                 "batch_size=16",
@@ -92,12 +128,14 @@ def test_channels_last_trains_the_dcgan_to_the_same_weights_within_rounding(
     assert logs[0][-1]["g_loss"] == pytest.approx(logs[1][-1]["g_loss"], rel=1e-4)
 
 
-def test_memory_format_auto_is_channels_last_for_conv_nets_on_cuda_only() -> None:
+def test_memory_format_auto_is_channels_last_for_conv_nets() -> None:
     images = DataSpec(shape=(1, 28, 28), modality="image")
     conv, mlp = nn.Conv2d(1, 2, 3), nn.Linear(2, 2)
     assert use_channels_last("auto", images, torch.device("cuda"), conv)
     assert not use_channels_last("auto", images, torch.device("cuda"), mlp)
-    assert not use_channels_last("auto", images, torch.device("cpu"), conv)  # measured: no gain on the CPU
+    assert use_channels_last("auto", images, torch.device("cpu"), conv)  # measured: 1.5x for sources 000, 003
+    assert not use_channels_last("auto", images, torch.device("cpu"), mlp)
+    assert not use_channels_last("auto", images, torch.device("mps"), conv)
     assert use_channels_last("channels_last", images, torch.device("cpu"), mlp)
     assert not use_channels_last("contiguous", images, torch.device("cuda"), conv)
     with pytest.raises(UsageError, match="applies to images"):
