@@ -274,14 +274,9 @@ class TensorBoard(Reporter):
     def on_samples_due(self, trainer: Trainer) -> None:
         if trainer.spec.modality != "image":
             return
-        from torchvision.utils import make_grid
+        from ganzoo.sampling import tile
 
-        from ganzoo.sampling import grid_shape
-
-        images = trainer.sample(trainer.fixed_z)
-        self.board.add_image(
-            "samples", make_grid(images.cpu(), nrow=grid_shape(len(images))[0]), trainer.step
-        )
+        self.board.add_image("samples", tile(trainer.sample(trainer.fixed_z).cpu()), trainer.step)
 
     def on_evaluated(self, trainer: Trainer, figures: dict[str, Any]) -> None:
         for key, value in figures.items():
