@@ -124,6 +124,26 @@ def _keep_previous(path: Path, keep: int) -> None:
         old.unlink()
 
 
+def _match_layouts(opt: torch.optim.Optimizer) -> None:
+    """Give each restored state tensor (Adam's moments) its parameter's memory layout.
+
+    safetensors stores tensors contiguous; a channels-last weight's moments came back NCHW. The
+    fused Adam kernel walks parameter, gradient and moments in memory order, so mismatched
+    layouts pair the wrong elements: a channels-last run resumed 0.004 away from its straight run
+    after two steps (measured on dcgan mnist) instead of bit for bit.
+    """
+    for group in opt.param_groups:
+        for p in group["params"]:
+            state = opt.state.get(p, {})
+            for key, value in state.items():
+                if (
+                    isinstance(value, torch.Tensor)
+                    and value.shape == p.shape
+                    and value.stride() != p.stride()
+                ):
+                    state[key] = torch.empty_like(p, dtype=value.dtype).copy_(value)
+
+
 def load_checkpoint(
     directory: Path,
     modules: dict[str, torch.nn.Module],
@@ -151,5 +171,6 @@ def load_checkpoint(
         for group, live in zip(saved["param_groups"], opt.param_groups, strict=True):
             group.update({k: live[k] for k in _KERNEL_FLAGS if k in live})
         opt.load_state_dict(saved)
+        _match_layouts(opt)
     extra = {k[len("extra/") :]: v for k, v in tensors.items() if k.startswith("extra/")}
     return extra, json.loads(metadata["state"])

@@ -196,3 +196,24 @@ def test_compile_trains_the_same_networks(tmp_path: Path, mnist_dir: Path) -> No
     a, b = (load_file(str(tmp_path / r / "generator.safetensors")) for r in ("eager", "compiled"))
     assert set(a) == set(b)  # saved under the plain module's names, not "_orig_mod."
     assert all(torch.allclose(a[k], b[k], rtol=1e-3, atol=1e-4) for k in a)
+
+
+@pytest.mark.parametrize("fmt", ["channels_last", "contiguous"])
+def test_a_channels_last_run_resumes_bit_for_bit(tmp_path: Path, mnist_dir: Path, fmt: str) -> None:
+    """Adam's moments come back from the checkpoint in their weights' layout (they were saved
+    NCHW; the fused kernel paired the wrong elements of channels-last weights)."""
+
+    def train(out: Path, iterations: int) -> None:
+        api.train(
+            "dcgan", "mnist", recipe="seed-001-dcgan-mnist", out=out, data_dir=mnist_dir,
+            iterations=iterations, seed=0, device="cpu", precision="fp32", checkpoint_every=2,
+            sets=[f"memory_format={fmt}", "batch_size=16", "generator.base_channels=16",
+                  "discriminator.base_channels=8"],
+        )  # fmt: skip
+
+    train(tmp_path / "straight", 4)
+    train(tmp_path / "half", 2)
+    api.train(None, None, resume=tmp_path / "half", iterations=4)
+    for name in ("generator.safetensors", "discriminator.safetensors"):
+        a, b = (load_file(str(tmp_path / run / name)) for run in ("straight", "half"))
+        assert all(torch.equal(a[k], b[k]) for k in a), name
