@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils.flop_counter import flop_registry
 
 from ganzoo import build
 from ganzoo.manager import get_manager
@@ -87,11 +88,28 @@ def compile_seconds(trainer: Trainer) -> float:
     return time.perf_counter() - t
 
 
+class _FlopCounter(TorchDispatchMode):
+    """torch's FlopCounterMode without its module tracker, which fails inside ``autograd.grad``
+    (the R1 penalty's double backward): the same per-op formulas, summed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.total = 0
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        count = flop_registry.get(func._overloadpacket)
+        if count is not None:
+            self.total += count(*args, **kwargs, out_val=out)
+        return out
+
+
 def step_flops(step: Callable[[], None]) -> int:
-    """FLOPs of one call (matmuls and convolutions, forward and backward) by torch's counter."""
-    with FlopCounterMode(display=False) as counter:
+    """FLOPs of one call (matmuls and convolutions, forward and backward) by torch's counter's formulas."""
+    with _FlopCounter() as counter:
         step()
-    return int(counter.get_total_flops())
+    return int(counter.total)
 
 
 def interleave(

@@ -11,7 +11,9 @@ from PIL import Image
 from ganzoo.sampling import save_grid, tile
 
 
-@pytest.mark.parametrize(("n", "channels", "columns"), [(64, 1, None), (10, 3, None), (7, 1, 3), (1, 3, None)])
+@pytest.mark.parametrize(
+    ("n", "channels", "columns"), [(64, 1, None), (10, 3, None), (7, 1, 3), (1, 3, None)]
+)
 def test_tile_matches_torchvisions_make_grid(n: int, channels: int, columns: int | None) -> None:
     from torchvision.utils import make_grid
 
