@@ -44,6 +44,12 @@ def polyphase_layers(trainer: Any) -> list[UpsampleConv2d]:
     return [m for m in trainer.engine.G.modules() if isinstance(m, UpsampleConv2d)]
 
 
+def _time_one(step: Any) -> float:
+    t = time.perf_counter()
+    step()
+    return time.perf_counter() - t
+
+
 def measure_recipe(
     name: str,
     arch: str,
@@ -61,22 +67,21 @@ def measure_recipe(
     sides: dict[str, Any] = {}
     for precision in precisions:
         sides[precision] = ganzoo_trainer(arch, dataset, name, data, device, options={"precision": precision})
-    naive = ganzoo_trainer(arch, dataset, name, data, device)
+    fp32 = {"precision": "fp32"}  # the comparison sides are fp32 whatever the recipe's precision
+    naive = ganzoo_trainer(arch, dataset, name, data, device, options=fp32)
     if polyphase_layers(naive):
         for layer in polyphase_layers(naive):
             layer.polyphase = False
         sides[NAIVE] = naive
     if contiguous and sides[precisions[0]].engine.channels_last:
         sets = ("memory_format=contiguous",)
-        sides[CONTIGUOUS] = ganzoo_trainer(arch, dataset, name, data, device, sets=sets)
+        sides[CONTIGUOUS] = ganzoo_trainer(arch, dataset, name, data, device, sets=sets, options=fp32)
     steps = {k: t.train_step for k, t in sides.items()}
-    first = 0.0
     for step in steps.values():
-        t = time.perf_counter()
         step()  # the first step builds optimiser state and warms the allocator
-        first = max(first, time.perf_counter() - t)
-    flops = {k: step_flops(step) for k, step in steps.items()}
-    per_block = max(1, int(seconds / 3 / max(first, 1e-4)))
+    flops = {k: step_flops(step) for k, step in steps.items()}  # a second step each
+    one = max(_time_one(step) for step in steps.values())  # a steady step of the slowest side
+    per_block = max(2, int(seconds / 3 / max(one, 1e-4)))
     ms, rates = interleave(steps, 3, per_block, min(per_block, 20), device)
     rate = statistics.median(rates)
     row: dict[str, Any] = {"matmul_gflops": rate, "iterations_per_block": per_block}
