@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -9,10 +12,15 @@ from typing import Any
 import torch
 
 from ganzoo.components import Dataset, DataSpec, Discriminator, Generator, Loss
-from ganzoo.errors import IncompatibleError, PluginError, UsageError
+from ganzoo.errors import DataError, IncompatibleError, PluginError, UnknownComponentError, UsageError
 from ganzoo.manager import PluginManager
+from ganzoo.record import RunRecord
 from ganzoo.sampling import eval_mode
 from ganzoo.settings import CORE_PARAMS, RunConfig
+
+#: The shapes a discriminator may return for the probe's batch of 2: (N,), or (N, 1) as a final
+#: ``nn.Linear(..., 1)`` gives it (docs/plugins.md).
+D_SHAPES = ((2,), (2, 1))
 
 BASES = {"generator": Generator, "discriminator": Discriminator, "dataset": Dataset, "loss": Loss}
 
@@ -37,10 +45,19 @@ class Components:
     loss: Component
 
 
-def component(manager: PluginManager, kind: str, name: str, base: type | None = None) -> Component:
+def component(
+    manager: PluginManager, kind: str, name: str, base: type | None = None, record: RunRecord | None = None
+) -> Component:
     """The class registered as ``name``; refuses one that is not a subclass of ``base``
-    (the kind's class in ganzoo.components unless given)."""
-    entry = manager.registry.get(kind, name)
+    (the kind's class in ganzoo.components unless given). ``record``: the run that names it, so an
+    unknown name can say which distribution (and version) the run was trained with."""
+    try:
+        entry = manager.registry.get(kind, name)
+    except UnknownComponentError as exc:
+        missing = None if record is None else _not_installed(manager, kind, name, record)
+        if missing is None:
+            raise
+        raise UnknownComponentError(missing) from exc
     cls: Any = entry.load()
     origin = f"{entry.plugin.dist} {entry.plugin.version}"
     base = base or BASES[kind]
@@ -51,28 +68,154 @@ def component(manager: PluginManager, kind: str, name: str, base: type | None = 
     return Component(kind, entry.name, cls, origin)
 
 
+def _not_installed(manager: PluginManager, kind: str, name: str, record: RunRecord) -> str | None:
+    """Why a run's component is gone, from the distribution and version its record names (a plugin
+    uninstalled, disabled, broken or upgraded past it); None when the record does not say."""
+    qualified = record.components.get(kind, "")
+    dist, sep, short = qualified.rpartition(":")
+    if not sep or not dist:
+        return None
+    plugins = record.versions.get("plugins", {}) if isinstance(record.versions, dict) else {}
+    version = next((str(v) for d, v in plugins.items() if _norm(d) == _norm(dist)), None)
+    if version is None and _norm(dist) == "ganzoo":
+        version = str(record.versions.get("ganzoo", "")) or None
+    trained = f"{dist} {version}" if version else dist
+    install = f"pip install {dist}=={version}" if version else f"pip install {dist}"
+    here = [p for p in manager.plugins if _norm(p.info.dist) == _norm(dist)]
+    head = f"Unknown {kind} '{name}': the run was trained with the {kind} '{short}' from {trained}"
+    if any(p.status == "blocked" for p in here):
+        reason = next(p.reason for p in here if p.status == "blocked")
+        return f"{head}, which is installed but disabled here ({reason}); enable it to use this run."
+    if any(p.status == "failed" for p in here):
+        reason = next(p.reason for p in here if p.status == "failed")
+        return f"{head}, which failed to load here ({reason}); fix it or `{install}`."
+    if here:
+        now = here[0].info.version
+        return f"{head}, and {dist} {now} installed here does not register it; `{install}` to use this run."
+    return f"{head}, which is not installed; `{install}` to use this run."
+
+
+def _norm(dist: str) -> str:
+    return re.sub(r"[-_.]+", "-", dist).lower()
+
+
 def lookup(manager: PluginManager, kind: str, name: str) -> Any:
     """The class registered as ``name`` (what :func:`ganzoo.resolve.resolve` asks for)."""
     return component(manager, kind, name).cls
 
 
-def components_for(manager: PluginManager, config: RunConfig) -> Components:
-    return Components(
-        component(manager, "generator", config.generator),
-        component(manager, "discriminator", config.discriminator),
-        component(manager, "dataset", config.dataset),
-        component(manager, "loss", config.loss),
+def components_for(manager: PluginManager, config: RunConfig, record: RunRecord | None = None) -> Components:
+    """The four components ``config`` names, their hyperparameters checked against their defaults
+    (before any data is loaded); ``record``: the run being resumed, for the messages."""
+    parts = Components(
+        component(manager, "generator", config.generator, record=record),
+        component(manager, "discriminator", config.discriminator, record=record),
+        component(manager, "dataset", config.dataset, record=record),
+        component(manager, "loss", config.loss, record=record),
+    )
+    for c in (parts.generator, parts.discriminator, parts.dataset, parts.loss):
+        check_params(c, config.params.get(c.kind, {}))
+    return parts
+
+
+def check_params(c: Component, params: dict[str, Any]) -> None:
+    """Refuse, in a sentence, a hyperparameter whose value is not of the type its declared default
+    is (an int wants a whole number; a float any number; a bool true or false; a str a string; a
+    list a list), before the component's constructor turns it into a torch error."""
+    for key, value in params.items():
+        if key not in c.cls.defaults:
+            continue  # a parameter ganzoo implements (settings.CORE_PARAMS) is checked where it is used
+        want = _wanted(c.cls.defaults[key], value)
+        if want is not None:
+            raise UsageError(f"{c.kind}.{key} must be {want}, got {_show(value)}.")
+
+
+def _wanted(default: Any, value: Any) -> str | None:
+    """What ``value`` should be, in words, given the parameter's ``default``; None when it fits."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(default, bool):
+        return None if isinstance(value, bool) else "true or false"
+    if isinstance(default, int):
+        return None if number and isinstance(value, int) else "a whole number"
+    if isinstance(default, float):
+        return None if number else "a number"
+    if isinstance(default, str):
+        return None if isinstance(value, str) else "a string"
+    if isinstance(default, (list, tuple)):
+        return None if isinstance(value, (list, tuple)) else f"a list like {_show(list(default))}"
+    return None  # None or another type: the component says what it takes
+
+
+def _show(value: Any) -> str:
+    """A value as the user wrote it on the command line."""
+    if isinstance(value, str):
+        return repr(value)
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+#: What a torch error about a tensor's size says: a hyperparameter sized a layer impossibly.
+SIZE_ERROR = re.compile(r"negative dimension|dimension|size|shape|positive|non-?negative|empty\(\)", re.I)
+
+
+def _size_error(c: Component, params: dict[str, Any], exc: Exception) -> str | None:
+    """The sentence for a constructor that failed on a size the user set; None when no parameter
+    differs from its default (then the plugin itself is at fault) or the error is not about sizes."""
+    defaults = c.cls.defaults
+    changed = _changed(c, params)
+    if not changed or not SIZE_ERROR.search(str(exc)):
+        return None
+    not_positive = _not_positive(c, params, str(exc))
+    if not_positive is not None:
+        return not_positive
+    given = ", ".join(f"{c.kind}.{k}={_show(v)}" for k, v in changed.items())
+    takes = ", ".join(f"{k} (default {_show(v)})" for k, v in defaults.items())
+    why = " ".join(str(exc).split()).rstrip(".")
+    return (
+        f"The {c.kind} '{c.name}' cannot be built with {given} ({type(exc).__name__}: {why}); "
+        f"its parameters are {takes}."
     )
 
 
-def _construct(c: Component, *args: Any, **kwargs: Any) -> Any:
+def _changed(c: Component, params: dict[str, Any]) -> dict[str, Any]:
+    """The hyperparameters set to something other than the component's defaults (by the user or a
+    recipe): when building fails on a size, these are the suspects."""
+    return {k: v for k, v in params.items() if k in c.cls.defaults and v != c.cls.defaults[k]}
+
+
+def _not_positive(c: Component, params: dict[str, Any], error: str = "") -> str | None:
+    """The sentence for the one whole-number hyperparameter set to 0 or less, if there is one (of
+    several, the one whose value torch's ``error`` names)."""
+    found = [
+        (k, v)
+        for k, v in _changed(c, params).items()
+        if isinstance(v, int) and not isinstance(v, bool) and isinstance(c.cls.defaults[k], int) and v <= 0
+    ]
+    if len(found) > 1:
+        found = [(k, v) for k, v in found if re.search(rf"(?<![\w.-]){v}(?![\w.])", error)]
+    if len(found) != 1:
+        return None
+    key, value = found[0]
+    return f"{c.kind}.{key} must be a positive whole number, got {value}."
+
+
+def _construct(c: Component, *args: Any, **params: Any) -> Any:
+    check_params(c, params)
     try:
-        return c.cls(*args, **kwargs)
+        with warnings.catch_warnings():
+            if _not_positive(c, params) is not None:  # a layer of size 0: the sentence below says so
+                warnings.filterwarnings("ignore", message="Initializing zero-element tensors")
+            return c.cls(*args, **params)
     except (UsageError, IncompatibleError):
         raise
     except TypeError as exc:
         raise UsageError(f"The {c.kind} '{c.name}' does not accept these parameters: {exc}.") from exc
     except Exception as exc:  # a plugin's constructor can fail in any way
+        sentence = _size_error(c, params, exc) if isinstance(exc, (ValueError, RuntimeError)) else None
+        if sentence is not None:
+            raise UsageError(sentence) from exc
         raise PluginError(
             f"Building the {c.kind} '{c.name}' ({c.origin}) failed: {type(exc).__name__}: {exc}."
         ) from exc
@@ -91,6 +234,46 @@ def check_fits(c: Component, spec: DataSpec) -> None:
 def build_dataset(c: Component, config: RunConfig, data_dir: Path | None) -> Dataset:
     dataset: Dataset = _construct(c, data_dir, **config.params["dataset"])
     return dataset
+
+
+#: How many samples of a streamed (map-style) dataset :func:`check_values` looks at: reading them
+#: all would cost an epoch before training starts.
+STREAMED_CHECK = 8
+
+
+def check_values(real: Any, spec: DataSpec, name: str) -> None:
+    """Refuse, in a sentence, data whose values lie outside the range its dataset declares.
+
+    The trainer maps ``value_range`` onto the generator's output range, so values outside it
+    would train a generator that can never produce them, silently. ``real`` is what
+    ``Dataset.load`` returned: a tensor is checked whole, a streamed dataset by its first samples.
+    A tolerance of 1e-6 of the range's width allows float rounding.
+    """
+    if isinstance(real, torch.Tensor):
+        values = real
+    else:
+        n = min(len(real), STREAMED_CHECK)
+        if n == 0:
+            return
+        values = torch.stack([torch.as_tensor(real[i]) for i in range(n)])
+    if values.numel() == 0:
+        return
+    low, high = spec.value_range
+    declared = f"[{low:g}, {high:g}]"
+    values = values.detach()
+    if not bool(torch.isfinite(values).all()):
+        raise DataError(
+            f"The dataset '{name}' holds NaN or infinite values, but declares values in {declared} "
+            "(its value_range)."
+        )
+    found_low, found_high = (float(v) for v in torch.aminmax(values.float()))
+    slack = 1e-6 * (high - low)
+    if found_low < low - slack or found_high > high + slack:
+        raise DataError(
+            f"The dataset '{name}' declares values in {declared} (its value_range), but its training "
+            f"data holds values from {found_low:g} to {found_high:g}; scale them in load() or declare "
+            "the range they have."
+        )
 
 
 def build_generator(c: Component, config: RunConfig, spec: DataSpec) -> Generator:
@@ -157,17 +340,28 @@ def probe(g: Generator, d: Discriminator, components: Components, config: RunCon
     want = (2, *spec.shape)
     for c, net in ((components.generator, g), (components.discriminator, d)):
         given = (2, config.train.latent_dim) if c.kind == "generator" else want
+        # A layer the user sized 0 builds but cannot run: say which parameter, not torch's words.
+        not_positive = _not_positive(c, config.params.get(c.kind, {}))
         try:
             with eval_mode(net), torch.no_grad():
                 out = net(torch.zeros(given))
         except Exception as exc:
+            if not_positive is not None:
+                raise UsageError(not_positive) from exc
             raise PluginError(
                 f"The {c.kind} '{c.name}' ({c.origin}) failed on a batch of shape {given}: "
                 f"{type(exc).__name__}: {exc}."
             ) from exc
-        ok = tuple(out.shape) == want if c.kind == "generator" else out.shape[:1] == (2,) and out.numel() == 2
+        # D may return (N,) or (N, 1): the trainer flattens (N, 1) where the logits enter the loss.
+        ok = tuple(out.shape) == want if c.kind == "generator" else tuple(out.shape) in D_SHAPES
+        if not ok and not_positive is not None:
+            raise UsageError(not_positive)
         if not ok:
-            expected = f"(N, {', '.join(map(str, spec.shape))})" if c.kind == "generator" else "(N,) logits"
+            expected = (
+                f"(N, {', '.join(map(str, spec.shape))})"
+                if c.kind == "generator"
+                else "(N,) or (N, 1) logits, one a sample"
+            )
             raise PluginError(
                 f"The {c.kind} '{c.name}' ({c.origin}) returned a tensor of shape {tuple(out.shape)} for a "
                 f"batch of 2; it must return {expected}."

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import sys
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -17,6 +20,14 @@ from ganzoo.registry import PLURALS, Entry, PluginInfo, Registry
 
 GROUP = "ganzoo"
 HOOKS = {f"register_{plural}": kind for plural, kind in PLURALS.items()}
+#: An entry-point module slower than this to import is flagged by ``ganzoo plugins``: every
+#: command, ``ganzoo list`` and ``--help`` included, pays it (torch alone costs about a second).
+SLOW_IMPORT_S = 0.25
+#: What ``ganzoo plugins`` tells the author of a slow entry-point module.
+LIGHT_HINT = (
+    "keep the entry-point module light: register classes as 'package.module:Class' strings so the "
+    "torch code loads only when a component is built (docs/plugins.md)"
+)
 
 
 @dataclass
@@ -27,6 +38,17 @@ class PluginStatus:
     status: str = "ok"  # ok | failed | blocked
     reason: str = ""
     provides: Counter[str] = field(default_factory=Counter)
+    #: Seconds its entry-point module took to import (None: not imported from an entry point).
+    import_seconds: float | None = None
+    #: Whether importing its entry-point module imported torch (only knowable when torch was not
+    #: loaded before it, as in ``ganzoo list``).
+    imported_torch: bool = False
+    #: Functions of the plugin named like a hook (or nearly) but not marked with ``@ganzoo.hookimpl``.
+    unmarked: tuple[str, ...] = ()
+
+    @property
+    def slow(self) -> bool:
+        return self.imported_torch or (self.import_seconds or 0.0) > SLOW_IMPORT_S
 
 
 class PluginManager:
@@ -59,12 +81,16 @@ class PluginManager:
             if not info.builtin and allow is not None and not names & allow:
                 self.plugins.append(PluginStatus(info, "blocked", f"not listed in {env.PLUGINS.name}"))
                 continue
+            had_torch = "torch" in sys.modules
+            start = time.perf_counter()
             try:
                 module = ep.load()
             except Exception as exc:
                 self._failed(info, f"import failed: {type(exc).__name__}: {exc}", exc)
                 continue
-            self.add(module, info)
+            status = self.add(module, info)
+            status.import_seconds = time.perf_counter() - start
+            status.imported_torch = not had_torch and "torch" in sys.modules
 
     def add(self, plugin: ModuleType | object, info: PluginInfo) -> PluginStatus:
         """Register one plugin object with pluggy and collect what its hooks register."""
@@ -97,6 +123,8 @@ class PluginManager:
             self.registry.remove(info)
             return self._failed(info, f"registration failed: {_one_line(exc)}", exc)
         status.provides.update(e.kind for e in entries)
+        if not entries:
+            status.unmarked = unmarked_hooks(plugin)
         self.plugins.append(status)
         return status
 
@@ -127,6 +155,73 @@ class PluginManager:
     # -- questions -------------------------------------------------------------------------
     def failures(self) -> list[PluginStatus]:
         return [p for p in self.plugins if p.status == "failed"]
+
+    def shadows(self, info: PluginInfo) -> list[tuple[str, str, list[PluginInfo]]]:
+        """(kind, name, the other plugins registering it) for each of ``info``'s names that another
+        distribution registers too: the short name is then ambiguous for every user."""
+        found = []
+        for entry in self.registry.entries():
+            if entry.plugin != info:
+                continue
+            others = [
+                e.plugin
+                for e in self.registry.entries(entry.kind)
+                if e.name == entry.name and e.plugin.dist != info.dist
+            ]
+            if others:
+                found.append((entry.kind, entry.name, others))
+        return found
+
+    def warnings(self, p: PluginStatus) -> list[str]:
+        """What ``ganzoo plugins`` flags about a plugin that loaded, each a sentence with a hint:
+        it registers nothing, it shadows another distribution's names, its import is slow."""
+        if p.status != "ok":
+            return []
+        notes = []
+        if not p.provides:
+            if p.unmarked:
+                names = ", ".join(f"{n}()" for n in p.unmarked)
+                notes.append(
+                    f"registers nothing: {names} {'is' if len(p.unmarked) == 1 else 'are'} not marked "
+                    "with @ganzoo.hookimpl, so ganzoo never calls "
+                    f"{'it' if len(p.unmarked) == 1 else 'them'}; add the decorator "
+                    "(`from ganzoo import hookimpl`)."
+                )
+            else:
+                notes.append(
+                    "registers nothing: it has no @ganzoo.hookimpl function named "
+                    f"{', '.join(HOOKS)}, or its hooks never call register(NAME, TARGET)."
+                )
+        # The built-in a plugin shadows is not at fault: the plugin's row carries the flag.
+        for kind, name, others in [] if p.info.builtin else self.shadows(p.info):
+            by = " and ".join(f"{o.dist} {o.version}" + (" (built-in)" if o.builtin else "") for o in others)
+            pick = " or ".join(f"'{q}'" for q in (f"{o.dist}:{name}" for o in others))
+            notes.append(
+                f"shadows the {kind} '{name}' of {by}: the short name is now ambiguous; users pick "
+                f"{pick} or '{p.info.dist}:{name}', or disable this plugin with -p no:{p.info.dist}."
+            )
+        if p.slow:
+            took = f"{p.import_seconds:.2f} s to import" if p.import_seconds is not None else "long to import"
+            torch_note = ", importing torch," if p.imported_torch else ""
+            notes.append(
+                f"slow: its entry-point module {p.info.module} took {took}{torch_note} for every "
+                f"ganzoo command; {LIGHT_HINT}."
+            )
+        return notes
+
+
+def unmarked_hooks(plugin: object) -> tuple[str, ...]:
+    """Functions of ``plugin`` named like a hook, or nearly (``register_generator``), that are not
+    marked with ``@ganzoo.hookimpl``: pluggy ignores them without a word."""
+    found = []
+    for name, value in vars(plugin).items() if hasattr(plugin, "__dict__") else ():
+        if not (inspect.isfunction(value) and name.startswith("register")):
+            continue
+        if getattr(value, f"{GROUP}_impl", None) is not None:  # pluggy's mark
+            continue
+        if name in HOOKS or difflib.get_close_matches(name, list(HOOKS), n=1, cutoff=0.85):
+            found.append(name)
+    return tuple(found)
 
 
 def _builtin_first(ep: metadata.EntryPoint) -> tuple[int, str]:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ganzoo import env
 from ganzoo.errors import AmbiguousComponentError, PluginError, UnknownComponentError
 from ganzoo.settings import KINDS as COMPONENT_KINDS
 
@@ -109,10 +110,7 @@ class Registry:
         if len(candidates) == 1:
             return candidates[0]
         if len(candidates) > 1:
-            both = " and ".join(f"'{e.qualified}'" for e in candidates)
-            raise AmbiguousComponentError(
-                f"The {kind} name '{name}' is registered by more than one plugin; choose one with {both}."
-            )
+            raise AmbiguousComponentError(ambiguity_message(kind, name, candidates))
         raise UnknownComponentError(self._unknown_message(kind, name))
 
     def _unknown_message(self, kind: str, name: str) -> str:
@@ -126,6 +124,24 @@ class Registry:
         else:
             message += f" No {kind} is registered; see `ganzoo plugins`."
         return message
+
+
+def ambiguity_message(kind: str, name: str, candidates: list[Entry]) -> str:
+    """One sentence naming every distribution that registers ``name`` and how to pick one: its
+    ``DIST:NAME`` (ganzoo's built-in first), or disabling the plugin that shadows it."""
+    ordered = sorted(candidates, key=lambda e: (not e.plugin.builtin, e.plugin.dist))
+    dists = [f"{e.plugin.dist} {e.plugin.version}" for e in ordered]
+    who = (
+        f"both {dists[0]} and {dists[1]}" if len(dists) == 2 else ", ".join(dists[:-1]) + f" and {dists[-1]}"
+    )
+    pick = " or ".join(f"'{e.qualified}'" + (" (the built-in)" if e.plugin.builtin else "") for e in ordered)
+    third = [e.plugin.dist for e in ordered if not e.plugin.builtin]
+    disable = (
+        f"; or disable {third[0]} with `ganzoo -p no:{third[0]} ...` or {env.DISABLE_PLUGINS.name}={third[0]}"
+        if len(third) == 1
+        else f"; or disable one plugin with `ganzoo -p no:DIST ...` or {env.DISABLE_PLUGINS.name}=DIST"
+    )
+    return f"The {kind} name '{name}' is registered by {who}; choose one with {pick}{disable}."
 
 
 def _same_dist(a: str, b: str) -> bool:

@@ -9,6 +9,7 @@ from pathlib import Path
 from ganzoo import __version__
 from ganzoo.errors import UsageError
 from ganzoo.files import atomic_write_text
+from ganzoo.registry import Registry
 
 NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
@@ -156,9 +157,25 @@ def files(name: str) -> dict[str, str]:
     }
 
 
-def new_plugin(name: str, parent: Path) -> Path:
-    """Write the package into ``parent/DIST``; refuses to touch an existing folder."""
+def check_free(name: str, registry: Registry) -> None:
+    """Refuse a component name something installed already registers: the new package's
+    architecture would make that short name ambiguous for every user (and for its own tests)."""
+    component = names(name)[2]
+    holders = [e for e in registry.entries() if e.name == component]
+    if holders:
+        held = ", ".join(f"a {e.kind} of {e.plugin.dist} {e.plugin.version}" for e in holders)
+        raise UsageError(
+            f"'{component}' is already registered ({held}); choose a name nothing registers "
+            "(see `ganzoo list`)."
+        )
+
+
+def new_plugin(name: str, parent: Path, registry: Registry | None = None) -> Path:
+    """Write the package into ``parent/DIST``; refuses to touch an existing folder, and (given the
+    ``registry``) a component name already registered."""
     dist = names(name)[0]
+    if registry is not None:
+        check_free(name, registry)
     root = Path(parent) / dist
     if root.exists():
         raise UsageError(f"{root} already exists; choose another name or --dir.")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 import torch
 from torch import nn
 
-from ganzoo.errors import PluginError
+from ganzoo.errors import DataError, PluginError, UsageError
 from ganzoo.manager import get_manager
 
 
@@ -105,3 +106,175 @@ def test_spectral_norm_brings_every_layers_largest_singular_value_to_one(tmp_pat
         assert torch.linalg.matrix_norm(w, ord=2).item() == pytest.approx(1.0, abs=0.02)
     # a spectrally normalised run samples and resumes like any other
     assert api.load_generator(run).sample(2, seed=0).shape == (2, 1, 28, 28)
+
+
+COLUMN_D = """
+    import torch
+    from ganzoo import hookimpl
+    from ganzoo.components import Loss
+    from ganzoo.plugins.vanilla_mlp import Discriminator
+
+    SEEN = set()
+
+    class Column(Discriminator):
+        def forward(self, x):
+            return super().forward(x).view(-1, 1)  # (N, 1), as nn.Linear(..., 1) gives it
+
+    class Cube(Discriminator):
+        def forward(self, x):
+            return super().forward(x).view(-1, 1, 1)
+
+    class Strict(Loss):
+        \"\"\"BCE that records the shape of every logits batch it is given.\"\"\"
+
+        pairwise = True
+
+        def d_loss(self, real, fake):
+            SEEN.update({tuple(real.shape[1:]), tuple(fake.shape[1:])})
+            f = torch.nn.functional.softplus
+            return f(fake.float() - real.float()).mean()
+
+        def g_loss(self, fake, real):
+            SEEN.update({tuple(real.shape[1:]), tuple(fake.shape[1:])})
+            return torch.nn.functional.softplus(real.float() - fake.float()).mean()
+
+    @hookimpl
+    def register_discriminators(register):
+        register("column", Column)
+        register("cube", Cube)
+
+    @hookimpl
+    def register_losses(register):
+        register("strict", Strict)
+"""
+
+
+@pytest.mark.parametrize("order", ["joint", "mixed"])
+def test_a_discriminator_returning_n_by_1_trains_and_the_loss_sees_n(
+    make_dist: Callable[..., None], site: Path, mnist_dir: Path, order: str
+) -> None:
+    """docs/plugins.md: D returns (N,) or (N, 1); a loss always gets (N,) (a pairwise loss would
+    otherwise broadcast (N, 1) against (N,) into (N, N) without a word)."""
+    import json
+
+    from ganzoo import api
+
+    make_dist(site, "zz-column", "zz_column", COLUMN_D)
+    get_manager(reload=True)
+    run = api.train(
+        "vanilla-mlp", "mnist", discriminator="column", loss="strict", data_dir=mnist_dir, out=site / "run",
+        iterations=3, device="cpu", sets=[f"d_update={order}", "batch_size=16"],
+    )  # fmt: skip
+    assert json.loads(run.file("config.json").read_text())["result"]["steps"] == 3
+    import zz_column
+
+    assert {()} == zz_column.SEEN  # every logits batch the loss saw was (N,)
+
+
+def test_a_discriminator_of_another_shape_is_refused_in_one_sentence(
+    make_dist: Callable[..., None], site: Path, mnist_dir: Path
+) -> None:
+    from ganzoo import api
+
+    make_dist(site, "zz-column", "zz_column", COLUMN_D)
+    get_manager(reload=True)
+    with pytest.raises(PluginError) as err:
+        api.train(
+            "vanilla-mlp", "mnist", discriminator="cube", data_dir=mnist_dir, out=site / "r", iterations=2
+        )
+    assert str(err.value) == (
+        "The discriminator 'cube' (zz-column 1.0) returned a tensor of shape (2, 1, 1) for a batch of 2; "
+        "it must return (N,) or (N, 1) logits, one a sample."
+    )
+    assert not (site / "r").exists()
+
+
+def test_data_outside_its_declared_range_is_refused_naming_what_was_found() -> None:
+    from ganzoo.build import check_values
+    from ganzoo.components import DataSpec
+
+    spec = DataSpec((1, 2, 2), "image", (0.0, 1.0))
+    check_values(torch.tensor([[[[0.0, 1.0 + 1e-7], [0.5, -1e-7]]]]), spec, "ok")  # float rounding passes
+    with pytest.raises(DataError) as err:
+        check_values(torch.full((3, 1, 2, 2), 255.0), spec, "bytes")
+    assert str(err.value) == (
+        "The dataset 'bytes' declares values in [0, 1] (its value_range), but its training data holds values "
+        "from 255 to 255; scale them in load() or declare the range they have."
+    )
+    streamed = [torch.zeros(1, 2, 2), torch.full((1, 2, 2), -0.5)]  # a map-style dataset: first samples
+    with pytest.raises(DataError, match=r"holds values from -0\.5 to 0;"):
+        check_values(streamed, spec, "streamed")
+    with pytest.raises(DataError, match="'nan' holds NaN or infinite values"):
+        check_values(torch.tensor([[[[float("nan"), 0.0], [0.0, 0.0]]]]), spec, "nan")
+
+
+def test_hyperparameters_must_have_their_defaults_type() -> None:
+    from ganzoo.build import Component, check_params
+
+    class Net:
+        defaults: ClassVar[dict[str, Any]] = {
+            "hidden": 8,
+            "slope": 0.2,
+            "norm": True,
+            "act": "relu",
+            "betas": [0.5, 0.9],
+            "extra": None,
+        }
+
+    c = Component("generator", "net", Net, "zz 1.0")
+    check_params(c, {"hidden": 16, "slope": 1, "norm": False, "act": "gelu", "betas": [0, 1], "extra": 3})
+    for key, value, want in (
+        ("hidden", "abc", "generator.hidden must be a whole number, got 'abc'."),
+        ("hidden", 2.5, "generator.hidden must be a whole number, got 2.5."),
+        ("hidden", True, "generator.hidden must be a whole number, got true."),
+        ("slope", "x", "generator.slope must be a number, got 'x'."),
+        ("norm", 1, "generator.norm must be true or false, got 1."),
+        ("act", 3, "generator.act must be a string, got 3."),
+        ("betas", 0.5, "generator.betas must be a list like [0.5, 0.9], got 0.5."),
+    ):
+        with pytest.raises(UsageError) as err:
+            check_params(c, {key: value})
+        assert str(err.value) == want
+
+
+SIZES = """
+    from ganzoo import hookimpl
+    from ganzoo.plugins.vanilla_mlp import Generator
+
+    class Sized(Generator):
+        defaults = {"hidden": 128, "depth": 2}
+
+        def __init__(self, data, latent_dim, hidden=128, depth=2):
+            if hidden * depth > 1000:
+                raise RuntimeError("the layer size is more than this plugin allows")
+            super().__init__(data, latent_dim, hidden=hidden)
+
+    @hookimpl
+    def register_generators(register):
+        register("sized", Sized)
+"""
+
+
+def test_a_constructor_failing_on_user_set_sizes_is_a_usage_error_naming_its_parameters(
+    make_dist: Callable[..., None], site: Path, mnist_dir: Path
+) -> None:
+    from ganzoo import api
+
+    make_dist(site, "zz-sized", "zz_sized", SIZES)
+    get_manager(reload=True)
+    with pytest.raises(UsageError) as err:
+        api.train(
+            "vanilla-mlp", "mnist", generator="sized", data_dir=mnist_dir, out=site / "r", iterations=2,
+            sets=["generator.hidden=600", "generator.depth=3"],
+        )  # fmt: skip
+    assert str(err.value) == (
+        "The generator 'sized' cannot be built with generator.hidden=600, generator.depth=3 (RuntimeError: "
+        "the layer size is more than this plugin allows); its parameters are hidden (default 128), depth "
+        "(default 2)."
+    )
+    # Two sizes below 1: torch's message names the one it tripped on.
+    with pytest.raises(UsageError, match=r"^generator.hidden must be a positive whole number, got -600\.$"):
+        api.train(
+            "vanilla-mlp", "mnist", generator="sized", data_dir=mnist_dir, out=site / "r", iterations=2,
+            sets=["generator.hidden=-600", "generator.depth=-1"],
+        )  # fmt: skip

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ganzoo.errors import AmbiguousComponentError, PluginError
-from ganzoo.manager import get_manager
+from ganzoo.manager import SLOW_IMPORT_S, PluginStatus, get_manager
 
 GOOD = """
     from ganzoo import hookimpl
@@ -83,8 +83,11 @@ def test_a_duplicate_name_is_kept_and_must_be_qualified(make_dist: Callable[...,
         "ganzoo",
         "zz-dup",
     ]
-    with pytest.raises(AmbiguousComponentError, match="'ganzoo:vanilla-mlp' and 'zz-dup:vanilla-mlp'"):
+    with pytest.raises(AmbiguousComponentError) as err:
         reg.get("generator", "vanilla-mlp")
+    assert "registered by both ganzoo " in str(err.value) and "and zz-dup 1.0" in str(err.value)
+    assert "'ganzoo:vanilla-mlp' (the built-in) or 'zz-dup:vanilla-mlp'" in str(err.value)
+    assert "ganzoo -p no:zz-dup" in str(err.value)
     assert reg.get("generator", "zz-dup:vanilla-mlp").summary == "A second vanilla-mlp."
 
 
@@ -159,3 +162,96 @@ def test_dash_p_no_name_disables_a_plugin_for_one_command(make_dist: Callable[..
     assert rows["zz-good"]["status"] == "blocked"
     bad = CliRunner().invoke(cli, ["-p", "zz-good", "list"])
     assert bad.exit_code == 2 and "expected no:NAME" in bad.stderr
+    # A misspelt name would disable nothing: refused, with what could be disabled.
+    typo = CliRunner().invoke(cli, ["-p", "no:zz-goof", "list"])
+    message = " ".join(typo.stderr.split())
+    assert typo.exit_code == 2 and "no plugin or distribution named zz-goof is installed" in message
+    assert "zz-good" in message and "losses" in message
+    case = CliRunner().invoke(cli, ["-p", "no:ZZ-Good", "plugins", "--json"])  # names are case-blind
+    assert case.exit_code == 0 and json.loads(case.stdout)[0]["status"] == "blocked"
+
+
+UNMARKED = """
+    def register_generators(register):  # @hookimpl forgotten
+        register("forgotten", "ganzoo.plugins.vanilla_mlp:Generator")
+
+    def register_loss(register):  # and a near miss of register_losses
+        register("forgotten", "ganzoo.plugins.bce:BCE")
+
+    def registered_names():  # not a hook, and not flagged
+        return []
+"""
+NOTHING = """
+    from ganzoo import hookimpl
+
+    @hookimpl
+    def register_losses(register):
+        pass
+"""
+SHADOW = """
+    from ganzoo import hookimpl
+
+    @hookimpl
+    def register_losses(register):
+        register("hinge", "ganzoo.plugins.bce:BCE", "A loss that takes the built-in's name.")
+"""
+SLOW = """
+    import time
+
+    from ganzoo import hookimpl
+
+    time.sleep(0.3)  # what importing torch at the top of an entry-point module costs, and more
+
+    @hookimpl
+    def register_losses(register):
+        register("slow-loss", "ganzoo.plugins.bce:BCE")
+"""
+
+
+def status_of(dist: str) -> PluginStatus:
+    return next(p for p in get_manager(reload=True).plugins if p.info.dist == dist)
+
+
+def test_hooks_without_hookimpl_are_named_not_silently_ignored(
+    make_dist: Callable[..., None], site: Path
+) -> None:
+    make_dist(site, "zz-unmarked", "zz_unmarked", UNMARKED)
+    p = status_of("zz-unmarked")
+    assert p.status == "ok" and not p.provides
+    assert p.unmarked == ("register_generators", "register_loss")
+    (warning,) = get_manager().warnings(p)
+    assert (
+        "registers nothing: register_generators(), register_loss() are not marked with @ganzoo.hookimpl"
+        in (warning)
+    )
+    make_dist(site, "zz-nothing", "zz_nothing", NOTHING)
+    (warning,) = get_manager().warnings(status_of("zz-nothing"))
+    assert warning.startswith("registers nothing: it has no @ganzoo.hookimpl function named register_")
+
+
+def test_a_name_that_shadows_a_builtin_is_flagged_with_how_to_keep_the_builtin(
+    make_dist: Callable[..., None], site: Path
+) -> None:
+    make_dist(site, "zz-shadow", "zz_shadow", SHADOW)
+    m = get_manager(reload=True)
+    p = next(p for p in m.plugins if p.info.dist == "zz-shadow")
+    ((kind, name, others),) = m.shadows(p.info)
+    assert (kind, name, [o.dist for o in others]) == ("loss", "hinge", ["ganzoo"])
+    (warning,) = m.warnings(p)
+    assert "shadows the loss 'hinge' of ganzoo " in warning and "(built-in)" in warning
+    assert "'ganzoo:hinge'" in warning and "-p no:zz-shadow" in warning
+    assert m.registry.get("loss", "ganzoo:hinge").plugin.builtin  # the built-in stays reachable
+    with pytest.raises(AmbiguousComponentError, match=r"'ganzoo:hinge' \(the built-in\)"):
+        m.registry.get("loss", "hinge")
+
+
+def test_a_slow_entry_point_module_is_timed_and_flagged(make_dist: Callable[..., None], site: Path) -> None:
+    make_dist(site, "zz-slow", "zz_slow", SLOW)
+    make_dist(site, "zz-good", "zz_good", GOOD)
+    slow, good = status_of("zz-slow"), status_of("zz-good")
+    assert slow.import_seconds is not None and slow.import_seconds >= 0.3 and slow.slow
+    assert good.import_seconds is not None and good.import_seconds < SLOW_IMPORT_S and not good.slow
+    (warning,) = get_manager().warnings(slow)
+    assert "slow: its entry-point module zz_slow took 0.3" in warning
+    assert "keep the entry-point module light" in warning
+    assert get_manager().warnings(good) == []

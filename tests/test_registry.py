@@ -75,3 +75,23 @@ def test_one_distribution_registering_a_name_twice_is_one_component() -> None:
     assert registry.get("generator", "wide").plugin == installed  # not ambiguous
     registry.remove(again)
     assert registry.get("generator", "wide").plugin == installed  # and still there afterwards
+
+
+def test_an_ambiguous_name_says_how_to_pick_the_builtin_or_disable_the_plugin() -> None:
+    builtin = PluginInfo("losses", "ganzoo", "0.2.0", "ganzoo.plugins.losses", builtin=True)
+    reg = Registry()
+    reg.add(entry("hinge", A, kind="loss"))  # added first, named second: the built-in leads
+    reg.add(entry("hinge", builtin, kind="loss"))
+    with pytest.raises(AmbiguousComponentError) as err:
+        reg.get("loss", "hinge")
+    assert str(err.value) == (
+        "The loss name 'hinge' is registered by both ganzoo 0.2.0 and dist-a 1.0; choose one with "
+        "'ganzoo:hinge' (the built-in) or 'dist-a:hinge'; or disable dist-a with `ganzoo -p no:dist-a ...` "
+        "or GANZOO_DISABLE_PLUGINS=dist-a."
+    )
+    assert reg.get("loss", "ganzoo:hinge").plugin == builtin
+    reg.add(entry("hinge", B, kind="loss"))
+    with pytest.raises(AmbiguousComponentError) as err:
+        reg.get("loss", "hinge")
+    assert "registered by ganzoo 0.2.0, dist-a 1.0 and dist-b 2.0;" in str(err.value)
+    assert "disable one plugin with `ganzoo -p no:DIST ...`" in str(err.value)

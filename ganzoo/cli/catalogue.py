@@ -58,10 +58,16 @@ def list_cmd(kind: str | None, as_json: bool) -> None:
 @click.option("--all", "show_all", is_flag=True, help="Include ganzoo's built-in plugins.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def plugins_cmd(show_all: bool, as_json: bool) -> None:
-    """Show each plugin: distribution, version, what it provides, and whether it loaded."""
+    """Show each plugin: distribution, version, what it provides, and whether it loaded.
+
+    A plugin that loaded is flagged when it registers nothing (say, hooks without @ganzoo.hookimpl),
+    when it registers a name another distribution has (the short name is then ambiguous), and when
+    its entry-point module is slow to import (every ganzoo command pays for it).
+    """
     from ganzoo import present
     from ganzoo.manager import get_manager
 
+    manager = get_manager()
     rows: list[dict[str, Any]] = [
         {
             "plugin": p.info.name,
@@ -72,8 +78,15 @@ def plugins_cmd(show_all: bool, as_json: bool) -> None:
             "status": p.status,
             "reason": p.reason,
             "provides": dict(p.provides),
+            "import_seconds": None if p.import_seconds is None else round(p.import_seconds, 4),
+            "imported_torch": p.imported_torch,
+            "shadows": [
+                {"kind": kind, "name": name, "also": [o.dist for o in others]}
+                for kind, name, others in manager.shadows(p.info)
+            ],
+            "warnings": manager.warnings(p),
         }
-        for p in get_manager().plugins
+        for p in manager.plugins
         if show_all or not p.info.builtin
     ]
     if as_json:

@@ -43,15 +43,22 @@ def data_fetch_cmd(name: str, data_dir: Path | None) -> None:
 @click.option(
     "--dir",
     "parent",
-    type=click.Path(path_type=Path),
+    type=click.Path(path_type=Path, file_okay=False),
     default=Path("."),
-    help="Where to create it (default .).",
+    show_default=True,
+    metavar="PARENT",
+    help="The folder to create the package in: it is written to PARENT/ganzoo-NAME (created if missing).",
 )
 def new_plugin_cmd(name: str, parent: Path) -> None:
-    """Write a pip-installable plugin package NAME (an example architecture, a test, a README)."""
+    """Write a pip-installable plugin package for NAME (an example architecture, a test, a README).
+
+    NAME is the architecture's name (wide-mlp) or the distribution's (ganzoo-wide-mlp); a name a
+    built-in or an installed plugin already registers is refused.
+    """
+    from ganzoo.manager import get_manager
     from ganzoo.template import names, new_plugin
 
-    root = new_plugin(name, parent)
+    root = new_plugin(name, parent, get_manager().registry)
     component = names(name)[2]
     click.echo(f"wrote {root}")
     click.echo(f"next: cd {root} && pip install -e '.[test]' && pytest && ganzoo train {component} mnist")

@@ -19,7 +19,7 @@ from ganzoo.figures import PAIRWISE_FIGURES, PER_BATCH_FIGURES
 from ganzoo.sampling import noise
 from ganzoo.settings import TrainSettings
 from ganzoo.training.ema import update_ema
-from ganzoo.training.engine import Engine
+from ganzoo.training.engine import Engine, Net
 from ganzoo.training.regularize import Regularizers
 from ganzoo.training.state import TrainState
 
@@ -105,8 +105,10 @@ class Iteration:
             terms = {**terms, **self.regularizers.terms(d, real, fake, d_step)}
         return terms
 
-    def d(self, x: torch.Tensor) -> torch.Tensor:
-        return self.engine.forward(self.engine.d_net, x)
+    def d(self, x: torch.Tensor, net: Net | None = None) -> torch.Tensor:
+        """D's logits on ``x``, (N,): a D returning (N, 1), which the build probe allows, is flattened
+        here, the one place its output enters the losses and the figures."""
+        return self.engine.forward(self.engine.d_net if net is None else net, x).flatten()
 
     def __call__(self) -> None:
         engine, s, state = self.engine, self.s, self.state
@@ -122,7 +124,7 @@ class Iteration:
         if not self.reuse:
             fake = engine.forward(engine.g_net, self.z(s.batch_size))
         with engine.d_held():  # no weight gradients for D during G's step
-            fake_logits = engine.forward(engine.d_frozen, self.seen(fake))
+            fake_logits = self.d(self.seen(fake), engine.d_frozen)
             real_logits = self._real_logits_for_g(d_step, fake.shape[0]) if self.pairwise else None
             g_loss = self.loss.g_loss(fake_logits, real_logits)
             state.optimizers["generator"].zero_grad(set_to_none=True)
@@ -166,7 +168,7 @@ class Iteration:
         real = d_step.real_seen
         if real.shape[0] != n:
             real = self.seen(self.state.batches.next(n))
-        return self.engine.forward(self.engine.d_frozen, real)
+        return self.d(real, self.engine.d_frozen)
 
 
 def _total(loss: torch.Tensor, penalties: dict[str, torch.Tensor]) -> torch.Tensor:

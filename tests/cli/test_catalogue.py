@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -76,3 +80,45 @@ def test_list_keeps_working_beside_a_broken_plugin_and_says_how_to_remove_it(
     rows = {r["dist"]: r for r in json.loads(out)}
     assert rows["zz-broken"]["status"] == "failed" and "missing_dependency" in rows["zz-broken"]["reason"]
     assert rows["zz-dup"]["provides"] == {"generator": 1}
+
+
+def test_plugins_flags_a_plugin_that_registers_nothing_shadows_a_builtin_or_imports_torch(
+    tmp_path: Path, make_dist: Callable[..., None]
+) -> None:
+    """In a fresh process, as a user runs it: only then can it tell that a plugin imported torch."""
+    make_dist(tmp_path, "zz-unmarked", "zz_unmarked", "def register_losses(register):\n    pass\n")
+    shadow = """
+        from ganzoo import hookimpl
+
+        @hookimpl
+        def register_losses(register):
+            register("hinge", "ganzoo.plugins.bce:BCE")
+    """
+    make_dist(tmp_path, "zz-shadow", "zz_shadow", shadow)
+    make_dist(
+        tmp_path, "zz-heavy", "zz_heavy", "import torch\n" + textwrap.dedent(shadow).replace("hinge", "heavy")
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "COLUMNS": "200", "GANZOO_OFFLINE": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "ganzoo", "plugins", "--json"], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    rows = {r["dist"]: r for r in json.loads(done.stdout)}
+    assert all(r["status"] == "ok" for r in rows.values())
+    assert "register_losses() is not marked with @ganzoo.hookimpl" in rows["zz-unmarked"]["warnings"][0]
+    assert rows["zz-shadow"]["shadows"] == [{"kind": "loss", "name": "hinge", "also": ["ganzoo"]}]
+    assert "'ganzoo:hinge'" in rows["zz-shadow"]["warnings"][0]
+    heavy = rows["zz-heavy"]
+    assert heavy["imported_torch"] and heavy["import_seconds"] > 0
+    assert not rows["zz-shadow"]["imported_torch"] and rows["zz-shadow"]["import_seconds"] < 0.25
+    assert (
+        "importing torch" in heavy["warnings"][0]
+        and "keep the entry-point module light" in heavy["warnings"][0]
+    )
+    table = subprocess.run(
+        [sys.executable, "-m", "ganzoo", "plugins"], env=env, capture_output=True, text=True
+    )
+    shown = " ".join(table.stdout.split())
+    assert (
+        "(torch)" in shown and "warning: shadows the loss 'hinge'" in shown and "registers nothing" in shown
+    )
