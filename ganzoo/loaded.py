@@ -112,13 +112,12 @@ def from_file(
     from ganzoo.manager import get_manager
 
     tensors, doc = checkpoint.load_weights(Path(path), "generator")
-    try:
-        record = RunRecord.from_json(doc)
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise RunDirError(f"{path} holds a ganzoo generator whose run record is damaged.") from exc
+    # A record that is JSON but not a run record (a hand edit, a flipped bit in a value) is one
+    # sentence naming the file and the bad key, not a failure deep in building the generator.
+    record = RunRecord.from_json(doc, where=f"The run record in {path}'s metadata is damaged")
     # The component that trained, by its qualified name, in case two plugins now share the short one.
     record.config.generator = record.components.get("generator", record.config.generator)
-    c = build.component(manager or get_manager(), "generator", record.config.generator)
+    c = build.component(manager or get_manager(), "generator", record.config.generator, record=record)
     g = build.build_generator(c, record.config, record.data)
     try:
         g.load_state_dict(tensors)

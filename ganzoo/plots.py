@@ -20,13 +20,16 @@ def plot_losses(log: Path, out: Path) -> None:
     from ganzoo.rundir import read_log
 
     lines = read_log(Path(log))
-    rows = [r for r in lines if "d_loss" in r]
-    evals = [r for r in lines if "eval" in r]
+    # Only rows with every figure drawn, as a number: a hand-edited or damaged line is left out.
+    names = ("d_loss", "g_loss", "d_real", "d_fake", "d_acc")
+    rows = [r for r in lines if all(isinstance(r.get(k), (int, float)) for k in names)]
+    evals = [r for r in lines if isinstance(r.get("eval"), dict)]
     if not rows:
         return
     steps = [r["step"] for r in rows]
     # --eval-every adds a third panel: the headline figure of `ganzoo eval` against iterations.
     key = next((k for k in ("fd", "mmd") if evals and k in evals[0]["eval"]), None)
+    evals = [r for r in evals if isinstance(r["eval"].get(key), (int, float))]
     fig, axes = plt.subplots(1, 3 if key else 2, figsize=(16 if key else 11, 4))
     ax_loss, ax_d = axes[0], axes[1]
     # Each figure raw (faint) and smoothed over a twentieth of the run (solid, same colour).

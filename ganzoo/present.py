@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ganzoo import figures
@@ -50,11 +51,17 @@ def recipes(rows: list[dict[str, Any]]) -> None:
 
 def plugins(rows: list[dict[str, Any]]) -> None:
     """``ganzoo plugins``: each plugin, its distribution, what it provides and whether it loaded."""
-    table = _table("ganzoo plugins", ("plugin", "distribution", "provides", "status"))
+    table = _table("ganzoo plugins", ("plugin", "distribution", "provides", "import", "status"))
     for r in rows:
         provides = ", ".join(f"{n} {k}" for k, n in sorted(r["provides"].items())) or "-"
         status = r["status"] + (f": {r['reason']}" if r["reason"] else "")
-        table.add_row(r["plugin"], f"{r['dist']} {r['version']}", provides, status)
+        # Each flag on a line of its own: "ok" alone means nothing to look at.
+        status += "".join(f"\nwarning: {w}" for w in r.get("warnings", []))
+        seconds = r.get("import_seconds")
+        took = (
+            "-" if seconds is None else f"{seconds:.2f} s" + (" (torch)" if r.get("imported_torch") else "")
+        )
+        table.add_row(r["plugin"], f"{r['dist']} {r['version']}", provides, took, escape(status))
     Console().print(table)
 
 
@@ -90,6 +97,8 @@ def run_summary(info: dict[str, Any], image: bool | None = None) -> None:
     table.add_column()
     steps = f"{info['steps']:,} of {info['iterations']:,}" if info.get("iterations") else f"{info['steps']:,}"
     status = info["status"] + (f" (resume: {info['resume']})" if "resume" in info else "")
+    if "damage" in info:  # what is wrong and what to do, in the row a user reads first
+        status = f"{info['status']}: {info['damage']} {info['fix']}"
     seconds = info.get("seconds")
     shape = "x".join(map(str, info["data"]["shape"] or []))
     world = f" x {info['world_size']}" if info["world_size"] > 1 else ""
@@ -104,6 +113,9 @@ def run_summary(info: dict[str, Any], image: bool | None = None) -> None:
     ]
     if info.get("last"):
         rows.append(("last figures", figures.line(info["last"])))
+    if info.get("log_skipped"):
+        n = info["log_skipped"]
+        rows.append(("log", f"{n} damaged line{'s' if n != 1 else ''} of metrics.jsonl skipped"))
     if info.get("eval"):
         numbers = {k: v for k, v in info["eval"].items() if isinstance(v, (int, float))}
         rows.append(("eval", "  ".join(f"{figures.label(k)} {v:.4g}" for k, v in numbers.items())))

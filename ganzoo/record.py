@@ -2,11 +2,46 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ganzoo.dataspec import DataSpec
+from ganzoo.errors import RunDirError
 from ganzoo.settings import RunConfig
+
+_ABSENT = object()
+
+
+def _whole(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _text(v: Any) -> bool:
+    return isinstance(v, str)
+
+
+def _field(
+    d: dict[str, Any], key: str, ok: Callable[[Any], bool], what: str, where: str = "", default: Any = _ABSENT
+) -> Any:
+    """``d[key]`` when ``ok`` accepts it; a ValueError naming the key otherwise (``default`` when absent)."""
+    if key not in d:
+        if default is _ABSENT:
+            raise ValueError(f"{where}{key} is missing")
+        return default
+    if not ok(d[key]):
+        raise ValueError(f"{where}{key} must be {what}, got {d[key]!r:.60}")
+    return d[key]
+
+
+def _object(d: Any, where: str) -> dict[str, Any]:
+    if not isinstance(d, dict):
+        raise ValueError(f"{where} must be a JSON object, got {d!r:.60}")
+    return d
 
 
 @dataclass
@@ -30,7 +65,17 @@ class RunResult:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> RunResult:
-        return cls(int(d["steps"]), float(d["seconds"]), dict(d.get("last", {})), d.get("eval"))
+        """config.json's ``result``; a ValueError naming the first bad key (``result.steps is missing``)."""
+        d = _object(d, "result")
+        last = _field(d, "last", lambda v: isinstance(v, dict), "a JSON object", "result.", {})
+        if not all(_number(v) for v in last.values()):
+            raise ValueError("result.last must map each figure to a number")
+        return cls(
+            _field(d, "steps", lambda v: _whole(v) and v >= 0, "a whole number", "result."),
+            float(_field(d, "seconds", _number, "a number", "result.")),
+            dict(last),
+            _field(d, "eval", lambda v: v is None or isinstance(v, dict), "a JSON object", "result.", None),
+        )
 
 
 @dataclass
@@ -63,23 +108,59 @@ class RunRecord:
         return doc
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> RunRecord:
-        """Read a record, older ones included (fields added since default)."""
-        config = RunConfig.from_json(d["run"])
+    def from_json(cls, d: dict[str, Any], where: str | None = None) -> RunRecord:
+        """Read a record, older ones included (fields added since default), checked key by key.
+
+        A damaged or hand-edited record is a :class:`RunDirError` in one sentence: ``where``
+        (which names the file: "RUN/config.json is damaged or not a ganzoo run config"), then
+        the first bad key ("run.train.batch_size must be a positive whole number, got 'x'").
+        """
+        try:
+            return cls._from_json(d)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:  # the last three: a bug's safety net
+            clause = str(exc) if type(exc) is ValueError else f"it is not a ganzoo run record ({exc!r:.80})"
+            raise RunDirError(f"{where or 'A run record is damaged'}: {clause}.") from exc
+
+    @classmethod
+    def _from_json(cls, d: Any) -> RunRecord:
+        d = _object(d, "the record")
+        config = RunConfig.from_json(_field(d, "run", lambda v: True, ""))
+        data = _object(_field(d, "data", lambda v: True, ""), "data")
+        shape = _field(data, "shape", lambda v: isinstance(v, list) and v != [], "a list of sizes", "data.")
+        if not all(_whole(n) and n > 0 for n in shape):
+            raise ValueError(f"data.shape must be a list of positive sizes, got {shape!r:.60}")
+        span = _field(data, "value_range", lambda v: isinstance(v, list), "two numbers", "data.")
+        if len(span) != 2 or not all(_number(v) for v in span):
+            raise ValueError(f"data.value_range must be two numbers, got {span!r:.60}")
+        if not _text(data.get("modality", data.get("kind"))):
+            raise ValueError("data.modality must be image or sequence")
+        result = d.get("result")
         return cls(
             config=config,
-            seed=int(d["seed"]),
-            device=str(d.get("device", "cpu")),
-            world_size=int(d.get("world_size", 1)),
-            data=DataSpec.from_json(d["data"]),
-            data_size=int(d.get("data_size", 0)),
-            data_dir=d.get("data_dir"),
-            components=dict(d.get("components", {})),
-            versions=dict(d.get("versions", {})),
-            created=str(d.get("created", "")),
-            run_dir=str(d.get("run_dir", "")),
-            iterations=int(d.get("iterations", config.train.iterations)),
-            result=RunResult.from_json(d["result"]) if d.get("result") else None,
-            resumes=list(d.get("resumes", [])),
-            cpu_threads=dict(d.get("cpu_threads", {})),
+            seed=_field(d, "seed", _whole, "a whole number"),
+            device=_field(d, "device", _text, "a device's name", default="cpu"),
+            world_size=_field(
+                d, "world_size", lambda v: _whole(v) and v >= 1, "a positive whole number", default=1
+            ),
+            data=DataSpec.from_json(data),
+            data_size=_field(d, "data_size", lambda v: _whole(v) and v >= 0, "a whole number", default=0),
+            data_dir=_field(d, "data_dir", lambda v: v is None or _text(v), "a folder", default=None),
+            components=dict(
+                _field(d, "components", lambda v: isinstance(v, dict), "a JSON object", default={})
+            ),
+            versions=dict(_field(d, "versions", lambda v: isinstance(v, dict), "a JSON object", default={})),
+            created=_field(d, "created", _text, "a date", default=""),
+            run_dir=_field(d, "run_dir", _text, "a folder", default=""),
+            iterations=_field(
+                d,
+                "iterations",
+                lambda v: _whole(v) and v >= 1,
+                "a positive whole number",
+                default=config.train.iterations,
+            ),
+            result=RunResult.from_json(result) if result else None,
+            resumes=list(_field(d, "resumes", lambda v: isinstance(v, list), "a list", default=[])),
+            cpu_threads=dict(
+                _field(d, "cpu_threads", lambda v: isinstance(v, dict), "a JSON object", default={})
+            ),
         )

@@ -7,12 +7,13 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ganzoo.errors import RunDirError, UsageError
-from ganzoo.files import atomic_write_text
+from ganzoo.files import atomic_write_bytes, atomic_write_text
 from ganzoo.record import RunRecord, RunResult
 
 if TYPE_CHECKING:
@@ -34,16 +35,59 @@ ANIMATION = "samples/progress.gif"  # the sample grids over training, one frame 
 def read_log(path: Path) -> list[dict[str, Any]]:
     """metrics.jsonl as dicts, one per logged step or evaluation; [] when there is none yet.
 
-    A line cut short by a kill (the last one) is skipped, as resume would drop it.
+    A line that is not a JSON object with a numeric ``step`` is skipped: the last one cut short
+    by a kill (as resume drops it), and any damaged one (bytes that are not UTF-8, a flipped bit).
+    The log only describes a run, so a damaged line is never a reason to refuse one; ``ganzoo
+    show`` says how many it skipped (:func:`read_log_counted`).
     """
-    rows = []
-    if Path(path).is_file():
-        for line in Path(path).read_text(encoding="utf-8").splitlines():
-            try:
-                rows.append(json.loads(line))
-            except ValueError:
-                continue
-    return rows
+    return read_log_counted(path)[0]
+
+
+def read_log_counted(path: Path) -> tuple[list[dict[str, Any]], int]:
+    """:func:`read_log`'s rows, and how many damaged lines it skipped (a last line cut short not counted)."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError:  # no log yet, or not a file: nothing logged
+        return [], 0
+    lines = data.split(b"\n")
+    rows, skipped = [], 0
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        row = _log_row(line)
+        if row is not None:
+            rows.append(row)
+        elif i < len(lines) - 1:  # the last line without its newline was cut by a kill, not damaged
+            skipped += 1
+    return rows, skipped
+
+
+def _log_row(line: bytes) -> dict[str, Any] | None:
+    """One line of the log as a dict, or None when it is not one ganzoo could have written."""
+    try:
+        row = json.loads(line.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError is a ValueError too
+        return None
+    if not isinstance(row, dict):
+        return None
+    step = row.get("step")
+    if not isinstance(step, (int, float)) or isinstance(step, bool) or not math.isfinite(step):
+        return None  # json reads NaN and Infinity too
+    return row
+
+
+def trim_log(path: Path, step: int) -> None:
+    """Keep the log's lines up to ``step`` (a resume logs the later steps again), atomically.
+
+    Lines that are damaged or cut short by a kill are dropped with them, so a resumed run's log
+    is whole again; the file is replaced, never left half-written.
+    """
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        return
+    keep = [ln for ln in data.split(b"\n") if (row := _log_row(ln)) is not None and row["step"] <= step]
+    atomic_write_bytes(Path(path), b"".join(ln + b"\n" for ln in keep))
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
@@ -131,13 +175,20 @@ class Run:
         """config.json, typed (read once; :meth:`write_record` replaces it)."""
         if self._record is None:
             path = self.file(CONFIG)
-            try:
-                self._record = RunRecord.from_json(json.loads(path.read_text(encoding="utf-8")))
-            except OSError as exc:
-                raise RunDirError(f"{path} cannot be read: {exc.strerror or exc}.") from exc
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                raise RunDirError(f"{path} is damaged or not a ganzoo run config.") from exc
+            # One sentence naming the file and the first bad key: a hand edit or a flipped bit in a
+            # value is told here, not as a failure deep in training or sampling.
+            where = f"{path} is damaged or not a ganzoo run config"
+            self._record = RunRecord.from_json(self._config_json(), where=where)
         return self._record
+
+    def _config_json(self) -> Any:
+        path = self.file(CONFIG)
+        try:
+            return json.loads(path.read_bytes().decode("utf-8"))
+        except OSError as exc:
+            raise RunDirError(f"{path} cannot be read: {exc.strerror or exc}.") from exc
+        except ValueError as exc:  # not UTF-8, or not JSON: cut short, a flipped bit, another file
+            raise RunDirError(f"{path} is damaged or not a ganzoo run config: it is not JSON.") from exc
 
     def write_record(self, record: RunRecord) -> None:
         write_json(self.file(CONFIG), record.to_json())
@@ -146,7 +197,8 @@ class Run:
     @property
     def config(self) -> dict[str, Any]:
         """config.json as a dict: the resolved configuration, seed, data, versions and result."""
-        doc: dict[str, Any] = json.loads(self.file(CONFIG).read_text(encoding="utf-8"))
+        self.record  # noqa: B018 (a damaged config.json is one sentence, not a traceback later)
+        doc: dict[str, Any] = self._config_json()
         return doc
 
     def metrics(self) -> list[dict[str, Any]]:

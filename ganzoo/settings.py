@@ -35,8 +35,9 @@ CORE_PARAMS: dict[str, dict[str, Any]] = {
     "loss": {"r1": 0.0, "r2": 0.0, "reg_every": 1},
     "discriminator": {"spectral_norm": False},
 }
-#: torch seeds its generators with 64-bit integers.
-SEED_LIMIT = 2**64
+#: Seeds are below 2^32: torch's CPU generator (a Mersenne Twister) keeps only a seed's low 32 bits,
+#: so 2^32 + 1 would train exactly as 1 does.
+SEED_LIMIT = 2**32
 
 
 def setting(
@@ -107,7 +108,7 @@ class TrainSettings:
     data_order: str = setting("random", "How real batches are drawn.", choices=DATA_ORDERS)
     seed: int | None = setting(
         None, "Makes a CPU run repeatable.", option=True, ge=0, le=SEED_LIMIT - 1,
-        what="a whole number from 0 to 2^64 - 1",
+        what="a whole number from 0 to 2^32 - 1 (4294967295)",
     )  # fmt: skip
     device: str = setting(
         "auto",
@@ -298,14 +299,41 @@ class RunConfig:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> RunConfig:
-        known = {k: v for k, v in d["train"].items() if k in TRAIN_KEYS}
+        """A recorded configuration (config.json's ``run``), checked as the command line would be.
+
+        A damaged or hand-edited record raises ValueError whose message is a clause naming the
+        first bad key (``run.train.batch_size must be a positive whole number, got 'x'``), for
+        the caller to prefix with the file it came from. Keys a newer ganzoo added default.
+        """
+        if not isinstance(d, dict):
+            raise ValueError(f"run must be a JSON object, got {d!r:.60}")
+        for key in ("generator", "discriminator", "dataset", "loss"):
+            if key not in d:
+                raise ValueError(f"run.{key} is missing")
+            if not isinstance(d[key], str) or not d[key]:
+                raise ValueError(f"run.{key} must be a component's name, got {d[key]!r:.60}")
+        if not isinstance(d.get("recipe"), (str, type(None))):
+            raise ValueError(f"run.recipe must be a recipe's name, got {d['recipe']!r:.60}")
+        train, params = d.get("train"), d.get("params", {})
+        if not isinstance(train, dict):
+            raise ValueError("run.train is missing" if train is None else "run.train must be a JSON object")
+        if not isinstance(params, dict) or not all(isinstance(params.get(k, {}), dict) for k in KINDS):
+            raise ValueError("run.params must map each kind to a JSON object")
+        known = {k: v for k, v in train.items() if k in TRAIN_KEYS}
+        for key, value in known.items():
+            try:
+                check(key, value, shown=f"run.train.{key}")
+            # TypeError, AttributeError: a JSON value of a type check never expects (a list for text).
+            except (UsageError, TypeError, AttributeError) as exc:
+                what = str(exc) if isinstance(exc, UsageError) else f"run.train.{key} cannot be {value!r:.60}"
+                raise ValueError(what.rstrip(".")) from exc
         return cls(
             d["generator"],
             d["discriminator"],
             d["dataset"],
             d["loss"],
             d.get("recipe"),
-            {k: dict(d.get("params", {}).get(k, {})) for k in KINDS},
+            {k: dict(params.get(k, {})) for k in KINDS},
             TrainSettings(**known),
         )
 

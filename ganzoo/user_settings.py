@@ -64,9 +64,11 @@ def _parse(where: Path, mtime_ns: int, size: int) -> dict[str, Any]:
         raise UsageError(f"The ganzoo settings file {where} is not valid TOML: {exc}.") from exc
     unknown = sorted(set(doc) - SECTIONS)
     if unknown:
+        # `data = [1]` at the top is a key, not a table: say what the user wrote.
+        what = f"table [{unknown[0]}]" if isinstance(doc[unknown[0]], dict) else f"key '{unknown[0]}'"
         raise UsageError(
-            f"The ganzoo settings file {where} has an unknown table [{unknown[0]}]; "
-            "it knows [train] and [paths]."
+            f"The ganzoo settings file {where} has an unknown {what}; "
+            "it knows the tables [train] and [paths]."
         )
     for section in SECTIONS:
         if not isinstance(doc.get(section, {}), dict):

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 import torch
 
 from ganzoo.components import Dataset, DataStatus
-from ganzoo.data.fetch import download
+from ganzoo.data.fetch import announce, download
 from ganzoo.data.locate import NotThere, Source, fix_offline, locate, no_data_folder
 from ganzoo.data.paths import cache_dir, user_data_dir
 from ganzoo.data.unpickle import restricted_unpickle
@@ -173,7 +173,7 @@ class CIFAR10(Dataset):
 
     def _downloaded(self, cache: Path) -> Path:
         with tempfile.TemporaryDirectory(prefix="ganzoo-cifar10-") as tmp:
-            log.info("Downloading %s", URL)
+            announce(f"fetching CIFAR-10: {URL} (163 MB), unpacked into {cache} ...")
             self._unpack(download(URL, Path(tmp) / TARBALL, timeout=TIMEOUT), cache)
         return cache
 

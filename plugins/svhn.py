@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import torch
 
 from ganzoo.components import Dataset, DataStatus
-from ganzoo.data.fetch import download
+from ganzoo.data.fetch import announce, download
 from ganzoo.data.locate import NotThere, Source, fix_offline, locate, no_data_folder
 from ganzoo.data.paths import cache_dir, user_data_dir
 from ganzoo.errors import DataError, UsageError
@@ -169,7 +169,7 @@ class SVHN(Dataset):
         return cache / name, str(cache)
 
     def _download(self, url: str, dest: Path) -> None:
-        log.info("Downloading %s", url)
+        announce(f"fetching SVHN: {url} into {dest.parent} ...")
         dest.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".download-") as tmp:
             part = download(url, Path(tmp) / dest.name, timeout=TIMEOUT)

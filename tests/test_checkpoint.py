@@ -8,6 +8,7 @@ from safetensors.torch import save_file
 
 from ganzoo import checkpoint
 from ganzoo.errors import RunDirError
+from ganzoo.files import damage, read_metadata
 
 
 def test_weights_carry_their_config(tmp_path: Path) -> None:
@@ -66,3 +67,24 @@ def test_checkpoint_round_trip_restores_optimizer_state(tmp_path: Path) -> None:
     assert opt2.param_groups[0]["lr"] == 0.01
     s1, s2 = opt.state_dict()["state"][0], opt2.state_dict()["state"][0]
     assert torch.equal(s1["exp_avg"], s2["exp_avg"]) and float(s1["step"]) == float(s2["step"]) == 3
+
+
+def test_damage_tells_a_weights_file_cut_short_or_grown_from_its_header(tmp_path: Path) -> None:
+    path = tmp_path / "generator.safetensors"
+    checkpoint.save_weights(path, torch.nn.Linear(50, 50), "generator", {})
+    whole = path.read_bytes()
+    assert damage(path) is None
+    path.write_bytes(whole[:-100])
+    n = len(whole)
+    assert (
+        damage(path)
+        == f"{path} is damaged: it is cut short ({n - 100} of the {n} bytes its header declares)."
+    )
+    with pytest.raises(RunDirError, match="cut short"):  # its metadata alone is not to be trusted either
+        read_metadata(path)
+    path.write_bytes(whole + b"junk")
+    assert damage(path) == (
+        f"{path} is damaged: it holds {len(whole) + 4} bytes, more than the {len(whole)} its header declares."
+    )
+    path.write_bytes(b"\x05")
+    assert damage(path) == f"{path} is not a safetensors file (it is only 1 bytes long)."

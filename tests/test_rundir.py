@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ganzoo import api
 from ganzoo.errors import RunDirError, UsageError
 from ganzoo.record import RunRecord
-from ganzoo.rundir import Run
+from ganzoo.rundir import Run, read_log, read_log_counted, trim_log
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mnist"
 
@@ -60,3 +61,69 @@ def test_a_new_run_needs_an_empty_folder_unless_forced(tmp_path: Path) -> None:
     first = Run.default_path(tmp_path, "vanilla-mlp", "mnist")
     first.mkdir()
     assert Run.default_path(tmp_path, "vanilla-mlp", "mnist").name == first.name + "-2"
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda d: d["run"]["train"].update(batch_size="x"),
+            "run.train.batch_size must be a positive whole number, got 'x'.",
+        ),
+        (
+            lambda d: d["run"]["train"].update(batch_size=-1),
+            "run.train.batch_size must be a positive whole number, got -1.",
+        ),
+        (lambda d: d["run"]["train"].update(prior="cauchy"), "run.train.prior must be one of"),
+        (lambda d: d["run"].pop("generator"), "run.generator is missing."),
+        (lambda d: d.pop("seed"), "seed is missing."),
+        (
+            lambda d: d["data"].update(shape=[1, "a"]),
+            "data.shape must be a list of positive sizes, got [1, 'a'].",
+        ),
+        (lambda d: d["result"].update(steps="ten"), "result.steps must be a whole number, got 'ten'."),
+        (lambda d: d.update(run=3), "run must be a JSON object, got 3."),
+    ],
+)
+def test_a_bad_value_in_config_json_names_the_file_and_the_key(
+    run: Run, tmp_path: Path, edit: Any, message: str
+) -> None:
+    doc = run.config
+    edit(doc)
+    (tmp_path / "config.json").write_text(json.dumps(doc))
+    with pytest.raises(RunDirError) as err:
+        Run.open(tmp_path)
+    assert str(err.value).startswith(f"{tmp_path / 'config.json'} is damaged or not a ganzoo run config: ")
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_config_json_that_is_not_utf8_is_one_sentence(run: Run, tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_bytes(run.file("config.json").read_bytes()[:40] + b"\xff\xfe\x80")
+    with pytest.raises(
+        RunDirError, match=r"config\.json is damaged or not a ganzoo run config: it is not JSON\."
+    ):
+        Run.open(tmp_path)
+
+
+def test_the_log_skips_and_counts_damaged_lines(tmp_path: Path) -> None:
+    log = tmp_path / "metrics.jsonl"
+    log.write_bytes(
+        b'{"step": 10, "g_loss": 1.0}\n'
+        b"\xff\xfe\x80 not utf-8\n"  # random bytes
+        b"[1, 2]\n"  # JSON, but not one of ganzoo's lines
+        b'{"step": "x", "g_loss": 2.0}\n'
+        b'{"step": Infinity}\n'
+        b'{"step": 20, "g_loss": 0.5}\n'
+        b'{"step": 30, "g_lo'  # cut by a kill: skipped, not counted as damage
+    )
+    assert read_log(log) == [{"step": 10, "g_loss": 1.0}, {"step": 20, "g_loss": 0.5}]
+    assert read_log_counted(log) == (read_log(log), 4)
+    assert read_log_counted(tmp_path / "none.jsonl") == ([], 0)
+
+
+def test_trimming_the_log_for_a_resume_keeps_whole_lines_up_to_the_step(tmp_path: Path) -> None:
+    log = tmp_path / "metrics.jsonl"
+    log.write_bytes(b'{"step": 10}\n\xff\xfe\n{"step": 20, "eval": {"fd": 1.0}}\n{"step": 30}\n{"step": 4')
+    trim_log(log, 20)
+    assert log.read_bytes() == b'{"step": 10}\n{"step": 20, "eval": {"fd": 1.0}}\n'
+    assert not list(tmp_path.glob(".*tmp"))  # replaced atomically

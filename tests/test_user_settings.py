@@ -43,3 +43,29 @@ def test_the_config_file_can_name_the_data_folder(tmp_path: Path, monkeypatch: p
     (tmp_path / "config.toml").write_text(f'[paths]\ndata = "{FIXTURE}"\n')
     r = ganzoo.train("vanilla-mlp", "mnist", out=tmp_path / "run", iterations=1, seed=0, device="cpu")
     assert r.config["data_size"] == 256  # the fixture's digits, found through the config file
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("train = 3\n", "'train' must be a table [train]"),
+        ("paths = [1]\n", "'paths' must be a table [paths]"),
+        ("[paths]\nruns = 5\n", "[paths] runs must be a folder, got 5"),
+        ("[paths]\ndata = [1]\n", "[paths] data must be a folder, got [1]"),
+        ("data = [1]\n", "has an unknown key 'data'; it knows the tables [train] and [paths]"),
+        ("[train]\nbatch_size = -1\n", "[train] batch_size must be a positive whole number, got -1"),
+        ("[train]\nprior = 3\n", "[train] prior must be one of"),
+    ],
+)
+def test_a_wrong_value_in_the_config_file_names_the_file_and_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, message: str
+) -> None:
+    monkeypatch.setenv("GANZOO_HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config.toml").write_text(text)
+    result = CliRunner().invoke(cli, ["train", "vanilla-mlp", "mnist", "--data-dir", str(FIXTURE)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert (
+        f"The ganzoo settings file {tmp_path / 'config.toml'}" in result.stderr and message in result.stderr
+    )
+    assert not (tmp_path / "runs").exists()

@@ -20,6 +20,16 @@ from ganzoo.files import atomic_write_with, sha256_file
 MIRROR_TIMEOUT = 5.0
 
 
+def announce(message: str) -> None:
+    """Say on stderr, in one line, what is about to be fetched from where.
+
+    A first run that downloads tens of megabytes must not look hung, also where stderr is a
+    log file or a CI console rather than a terminal (no progress bar shows there): this is
+    printed whatever stderr is, and never on stdout, which a script may be reading.
+    """
+    print(message, file=sys.stderr, flush=True)
+
+
 def download(url: str, dest: Path, timeout: float = MIRROR_TIMEOUT) -> Path:
     """Download ``url`` to ``dest`` atomically; :class:`DataError` if it fails in any way."""
 

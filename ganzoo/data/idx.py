@@ -15,6 +15,7 @@ import sys
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 import torch
 
@@ -66,58 +67,110 @@ _IDX_TYPES: dict[int, tuple[torch.dtype, int]] = {
 _IDX_CODES = {dtype: code for code, (dtype, _) in _IDX_TYPES.items()}
 
 
-def read_file_bytes(path: Path) -> bytearray:
-    """The file's content, gunzipped when it starts with the gzip magic bytes (whatever its name)."""
+#: The most an IDX header may declare: its items, and its data in bytes. Far above any real
+#: dataset (MNIST's training images are 47 MB) and far below what would exhaust a machine: a
+#: damaged or hostile header is refused before anything is allocated for it.
+MAX_IDX_ITEMS = 2**31
+MAX_IDX_BYTES = 8 * 2**30
+#: How much of a gzip'd file is decompressed at a time: memory grows only as real data arrives,
+#: so a small file whose header declares a huge payload costs no more than its own content.
+_CHUNK = 4 << 20
+
+
+def read_idx(path: Path) -> torch.Tensor:
+    """Read an IDX file (raw or gzip'd) into a tensor of its declared shape and type, checking structure.
+
+    The header is read first and bounds everything after it: at most the declared data plus one
+    byte is read (the one byte tells trailing junk), so a decompression bomb or a header that
+    declares an absurd size is refused in one sentence without being read whole.
+    """
+    path = Path(path)
     try:
         f = open(path, "rb")  # noqa: SIM115 (closed below; only the open itself gets this message)
     except OSError as exc:
         raise DataError(f"{path} cannot be read: {exc.strerror or exc}.") from exc
     with f:
-        if f.read(2) == GZIP_MAGIC:
+        if f.read(2) != GZIP_MAGIC:
             f.seek(0)
-            try:
-                with gzip.GzipFile(fileobj=f) as gz:
-                    return bytearray(gz.read())
-            except (OSError, EOFError, zlib.error) as exc:
-                raise DataError(f"{path} is not a readable gzip file: {exc}.") from exc
+            return _read_idx_stream(path, f, os.fstat(f.fileno()).st_size)
         f.seek(0)
-        buf = bytearray(os.fstat(f.fileno()).st_size)
-        n = f.readinto(buf)
-        del buf[n:]
-        return buf
+        try:
+            with gzip.GzipFile(fileobj=f) as gz:
+                return _read_idx_stream(path, gz, None)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DataError(f"{path} is not a readable gzip file: {exc}.") from exc
 
 
-def read_idx(path: Path) -> torch.Tensor:
-    """Read an IDX file (raw or gzip'd) into a tensor of its declared shape and type, checking structure."""
-    path = Path(path)
-    buf = read_file_bytes(path)
-    if len(buf) < 4 or buf[0] != 0 or buf[1] != 0:
+class _Stream(Protocol):
+    """An open file or a GzipFile: what an IDX file is read from."""
+
+    def read(self, n: int, /) -> bytes: ...
+
+    def readinto(self, buffer: bytearray, /) -> int: ...
+
+
+def _read_idx_stream(path: Path, f: _Stream, size: int | None) -> torch.Tensor:
+    """The IDX content of ``f`` (``size`` bytes long if known: a raw file), read no further than declared."""
+    head = _read_at_most(f, 4)
+    if len(head) < 4 or head[0] != 0 or head[1] != 0:
         raise DataError(
             f"{path} is not an IDX file: it does not start with the IDX magic number "
             f"(two zero bytes, a type code and a dimension count)."
         )
-    code, ndim = buf[2], buf[3]
+    code, ndim = head[2], head[3]
     if code not in _IDX_TYPES:
         raise DataError(f"{path} is not a valid IDX file: its type code 0x{code:02x} is not an IDX type.")
     if ndim == 0:
         raise DataError(f"{path} is not a valid IDX file: its header declares no dimensions.")
-    header = 4 + 4 * ndim
-    if len(buf) < header:
+    sizes = _read_at_most(f, 4 * ndim)
+    if len(sizes) < 4 * ndim:
         raise DataError(
             f"{path} is truncated: its header declares {ndim} dimensions, "
-            f"but the file ends after {len(buf)} bytes."
+            f"but the file ends after {4 + len(sizes)} bytes."
         )
-    dims = struct.unpack_from(f">{ndim}I", buf, 4)
+    dims = struct.unpack(f">{ndim}I", sizes)
     dtype, itemsize = _IDX_TYPES[code]
-    expected, found = math.prod(dims) * itemsize, len(buf) - header
-    if found < expected:
-        raise DataError(f"{path} is truncated: expected {expected} bytes of data, found {found}.")
-    if found > expected:
+    count = math.prod(dims)
+    expected = count * itemsize
+    if count > MAX_IDX_ITEMS or expected > MAX_IDX_BYTES:
         raise DataError(
-            f"{path} is not a valid IDX file: expected {expected} bytes of data after its header, "
-            f"found {found}."
+            f"{path} is not a valid IDX file: its header declares {'x'.join(map(str, dims))} items "
+            f"({expected / 2**30:.1f} GiB), more than ganzoo reads from one file "
+            f"({MAX_IDX_ITEMS} items or {MAX_IDX_BYTES // 2**30} GiB)."
         )
-    return tensor_from_bytes(buf, dtype, dims, offset=header, big_endian=True)
+    header = 4 + 4 * ndim
+    if size is not None:  # a raw file: its size tells the outcome before anything is read
+        found = size - header
+        if found < expected:
+            raise DataError(f"{path} is truncated: expected {expected} bytes of data, found {found}.")
+        if found > expected:
+            raise DataError(
+                f"{path} is not a valid IDX file: expected {expected} bytes of data after its header, "
+                f"found {found}."
+            )
+        buf = bytearray(expected)  # exactly what the file holds, read in place
+        if f.readinto(buf) != expected:
+            raise DataError(f"{path} changed while it was read.")
+        return tensor_from_bytes(buf, dtype, dims, big_endian=True)
+    buf = _read_at_most(f, expected + 1)
+    if len(buf) < expected:
+        raise DataError(f"{path} is truncated: expected {expected} bytes of data, found {len(buf)}.")
+    if len(buf) > expected:
+        raise DataError(
+            f"{path} is not a valid IDX file: expected {expected} bytes of data after its header, found more."
+        )
+    return tensor_from_bytes(buf, dtype, dims, big_endian=True)
+
+
+def _read_at_most(f: _Stream, limit: int) -> bytearray:
+    """Up to ``limit`` bytes of ``f``, fewer only at its end; memory grows with what is really read."""
+    buf = bytearray()
+    while len(buf) < limit:
+        chunk = f.read(min(_CHUNK, limit - len(buf)))
+        if not chunk:
+            break
+        buf += chunk
+    return buf
 
 
 def encode_idx(tensor: torch.Tensor) -> bytes:

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import torch
 
 from ganzoo.components import Dataset, DataStatus
-from ganzoo.data.fetch import download
+from ganzoo.data.fetch import announce, download
 from ganzoo.data.idx import find_idx_files, read_idx, sha256_uncompressed, why_missing
 from ganzoo.data.locate import NotThere, Source, and_join, fix_offline, locate, no_data_folder
 from ganzoo.data.paths import cache_dir, user_data_dir
@@ -167,6 +167,9 @@ class IdxDataset(Dataset):
         return files, str(folder)
 
     def _from_mirror(self, base: str, dest: Path) -> Found:
+        announce(
+            f"fetching {self.display_name()}: its {len(self._names())} .gz files from {base} into {dest} ..."
+        )
         dest.mkdir(parents=True, exist_ok=True)
         for name in self._names():
             url = base.rstrip("/") + f"/{name}.gz"
@@ -203,6 +206,11 @@ class IdxDataset(Dataset):
         images_path, labels_path = (self._paths[n] for n in self.files[split])
         images, labels = read_idx(images_path), read_idx(labels_path)
         n = images.shape[0]
+        if n == 0:  # nothing downstream can train on, or measure against, an empty split
+            raise DataError(
+                f"{images_path} holds no images (its header declares 0); "
+                f"the '{split}' split of '{self.display_name()}' needs at least one."
+            )
         if images.dtype != torch.uint8:
             raise DataError(f"{images_path} holds {images.dtype} values; images must be uint8 (0-255).")
         if math.prod(images.shape[1:]) != math.prod(self.shape):

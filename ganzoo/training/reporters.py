@@ -160,11 +160,8 @@ class LogFile(Reporter):
         path = trainer.run.file(rundir.LOG)
         if not resumed:
             path.write_text("")
-        elif path.exists():  # lines logged after the checkpoint are logged again as those steps repeat
-            keep = [
-                ln for ln in path.read_text(encoding="utf-8").splitlines() if _logged_step(ln) <= trainer.step
-            ]
-            path.write_text("".join(ln + "\n" for ln in keep), encoding="utf-8")
+        else:  # lines logged after the checkpoint are logged again as those steps repeat; damaged ones go
+            rundir.trim_log(path, trainer.step)
 
     def on_step_logged(self, trainer: Trainer, figures: dict[str, float]) -> None:
         record = {
@@ -182,14 +179,6 @@ class LogFile(Reporter):
     def _append(trainer: Trainer, record: dict[str, Any]) -> None:
         with open(trainer.run.file(rundir.LOG), "a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
-
-
-def _logged_step(line: str) -> float:
-    """The step of a metrics.jsonl line; a line cut short by a kill counts as after any step."""
-    try:
-        return float(json.loads(line)["step"])
-    except (ValueError, KeyError, TypeError):
-        return float("inf")
 
 
 class SampleGrids(Reporter):

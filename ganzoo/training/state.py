@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from ganzoo import checkpoint, distributed, rundir
+from ganzoo.errors import RunDirError
 from ganzoo.record import RunRecord
 from ganzoo.rundir import Run
 from ganzoo.training.batches import StreamBatches, TensorBatches
@@ -86,7 +87,22 @@ def save(state: TrainState, run: Run, iterations: int, seconds: float, keep: int
 
 
 def restore(state: TrainState, run: Run, seed: int, group: Any = None) -> None:
-    """Load the checkpoint into ``state``: weights, optimisers, streams, figures and counters."""
+    """Load the checkpoint into ``state``: weights, optimisers, streams, figures and counters.
+
+    A checkpoint whose header reads but whose content does not (JSON cut or bit-flipped inside
+    its metadata, a tensor missing or of the wrong size) is one sentence naming the file.
+    """
+    path = run.file(rundir.CHECKPOINT)
+    try:
+        _restore(state, run, seed, group)
+    except (ValueError, KeyError, TypeError, IndexError, RuntimeError) as exc:
+        raise RunDirError(
+            f"{path} is damaged or does not fit this run, so it cannot be resumed "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else 'no detail'})."
+        ) from exc
+
+
+def _restore(state: TrainState, run: Run, seed: int, group: Any) -> None:
     extra, meta = checkpoint.load_checkpoint(run.file(rundir.CHECKPOINT_DIR), state.modules, state.optimizers)
     torch.set_rng_state(extra["rng_cpu"])
     _set_host_rng_state(meta, extra)

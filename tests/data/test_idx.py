@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import re
 import struct
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,49 @@ def test_find_idx_files_needs_all_from_one_place(tmp_path: Path) -> None:
     found = find_idx_files(tmp_path, NAMES)
     assert found is not None and found[NAMES[0]] == tmp_path / NAMES[0]  # raw preferred
     assert found[NAMES[3]] == tmp_path / f"{NAMES[3]}.gz"
+
+
+def _gzip_stream(path: Path, head: bytes, zeros: int) -> None:
+    """A gzip'd IDX file of ``head`` then ``zeros`` zero bytes, written in pieces (never held whole)."""
+    with gzip.open(path, "wb", compresslevel=1) as gz:
+        gz.write(head)
+        block = bytes(1 << 20)
+        for _ in range(zeros >> 20):
+            gz.write(block)
+
+
+def test_a_decompression_bomb_is_refused_without_being_read_whole(tmp_path: Path) -> None:
+    # 5 images declared (3920 bytes), 64 MB of zeros inflated from a file of about 300 KB.
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    _gzip_stream(path, b"\x00\x00\x08\x03" + struct.pack(">3I", 5, 28, 28), 64 << 20)
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataError) as err:
+            read_idx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(path) in str(err.value) and "expected 3920 bytes of data after its header, found more" in str(
+        err.value
+    )
+    assert peak < 16 << 20, f"reading the bomb allocated {peak >> 20} MB"
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_a_header_declaring_an_absurd_size_is_refused_before_allocating(
+    tmp_path: Path, compressed: bool
+) -> None:
+    head = b"\x00\x00\x0d\x03" + struct.pack(">3I", 60000, 60000, 28)  # 100 billion floats, 375 GiB
+    path = tmp_path / "images"
+    path.write_bytes(gzip.compress(head + bytes(4096)) if compressed else head + bytes(4096))
+    with pytest.raises(DataError) as err:
+        read_idx(path)
+    assert str(path) in str(err.value)
+    assert "declares 60000x60000x28 items" in str(err.value) and "more than ganzoo reads" in str(err.value)
+
+
+def test_a_gzip_file_declaring_more_than_it_holds_is_truncated(tmp_path: Path) -> None:
+    path = tmp_path / "labels.gz"
+    path.write_bytes(gzip.compress(b"\x00\x00\x08\x01" + struct.pack(">I", 10) + bytes(4)))
+    with pytest.raises(DataError, match="is truncated: expected 10 bytes of data, found 4"):
+        read_idx(path)

