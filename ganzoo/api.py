@@ -7,11 +7,13 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ganzoo import env, settings
 from ganzoo.errors import RunDirError, UsageError
 from ganzoo.manager import PluginManager, get_manager
 from ganzoo.progress import Progress
 from ganzoo.resolve import Request, sampling_device
 from ganzoo.rundir import Run
+from ganzoo.runlock import RunLock
 from ganzoo.settings import TRAIN_KEYS
 
 if TYPE_CHECKING:
@@ -71,6 +73,11 @@ def train(
     if unknown:
         raise UsageError(f"'{unknown[0]}' is not a training setting; see `ganzoo train --help`.")
     if resume is not None:
+        if force:
+            raise UsageError(
+                "--force lets a new run fill a folder that is not empty; --resume continues a run in its "
+                "own folder: give one or the other."
+            )
         names = {
             "arch": arch,
             "dataset": dataset,
@@ -79,6 +86,8 @@ def train(
             "loss": loss,
             "recipe": recipe,
         }
+        if env.rank() == 0:  # a run another process is writing: say so before reading it
+            RunLock(Run.open(Path(resume)).path).check_free()
         plan = planning.resume(Path(resume), names, options, tuple(sets), out, data_dir)
     else:
         if arch is None or dataset is None:
@@ -103,8 +112,23 @@ def load_generator(
     if path.is_dir():
         if not (path / rundir.GENERATOR).is_file() and not (path / rundir.CONFIG).is_file():
             raise RunDirError(f"{path} is not a ganzoo run directory: it has no {rundir.GENERATOR}.")
-        return Run.open(path).load_generator(device=device, ema=ema, manager=manager)
-    return from_file(path, device=device, manager=manager, ema=path.name == rundir.GENERATOR_EMA)
+        g = Run.open(path).load_generator(device=device, ema=ema, manager=manager)
+    else:
+        g = from_file(path, device=device, manager=manager, ema=path.name == rundir.GENERATOR_EMA)
+    _check_finite(g, path)
+    return g
+
+
+def _check_finite(g: LoadedGenerator, path: Path) -> None:
+    """Refuse weights that are NaN or infinite: they can only draw blank or garbage samples."""
+    bad = [
+        name for name, t in g.module.state_dict().items() if t.is_floating_point() and not t.isfinite().all()
+    ]
+    if bad:
+        raise RunDirError(
+            f"{path} holds a generator whose weights are NaN or infinite ({len(bad)} of its tensors, "
+            f"{bad[0]} first), so it cannot sample; resume or retrain the run from a good checkpoint."
+        )
 
 
 def generate(
@@ -137,9 +161,27 @@ def generate(
         raise UsageError("--interpolate takes --steps of at least 2 and does not go with --nice.")
     if interpolate and steps < 2:
         raise UsageError(f"--steps must be at least 2 (the two ends of each walk), got {steps}.")
+    if seed is not None:
+        settings.check("seed", seed, "--seed")
+    if smooth < 0:
+        raise UsageError(f"--smooth must be a whole number of points, 0 (none) or more, got {smooth}.")
+    # What -o asks for is checked before the generator is loaded and sampled.
+    is_dir = out is not None and (
+        str(out).endswith(("/", "\\")) or Path(out).is_dir() or not Path(out).suffix
+    )
+    if out is not None and not is_dir and Path(out).suffix.lower() not in (".png", ".safetensors"):
+        raise UsageError(f"-o {out}: give a .png grid, a .safetensors file, or a folder.")
     g = load_generator(run, device=sampling_device(device), manager=manager)
     if interpolate and g.spec.modality != "image":
         raise UsageError("--interpolate draws a grid of images; this generator makes sequences.")
+    if is_dir and g.spec.modality != "image":
+        raise UsageError("A folder of PNGs needs image samples; use a .safetensors file for sequences.")
+    if smooth > 1 and g.spec.modality == "sequence" and smooth > g.spec.shape[-1]:
+        raise UsageError(
+            f"--smooth {smooth} is longer than the curves, which have {g.spec.shape[-1]} points; "
+            f"give at most {g.spec.shape[-1]}."
+        )
+    _check_samples_fit(g, n, steps if interpolate else nice_factor if nice else 1, interpolate, nice)
     if interpolate:
         samples = g.interpolate(n, steps, seed=seed)
     elif nice:
@@ -152,11 +194,8 @@ def generate(
         base = run_path if run_path.is_dir() else run_path.parent
         what = "interpolation" if interpolate else "generated"
         out = base / "samples" / f"{what}-seed{seed if seed is not None else 'random'}.png"
-    is_dir = str(out).endswith(("/", "\\")) or Path(out).is_dir() or not Path(out).suffix
     out = Path(out)
     if is_dir:
-        if g.spec.modality != "image":
-            raise UsageError("A folder of PNGs needs image samples; use a .safetensors file for sequences.")
         out.mkdir(parents=True, exist_ok=True)
         for i, image in enumerate(samples):
             save_grid(image.unsqueeze(0), out / f"{i:06d}.png")
@@ -167,7 +206,7 @@ def generate(
             from ganzoo.plots import plot_curves
 
             plot_curves(samples, None, out, smooth=smooth)
-    elif out.suffix.lower() == ".safetensors":
+    else:  # .safetensors, as checked above
         from safetensors.torch import save_file
 
         from ganzoo.files import atomic_path
@@ -178,9 +217,20 @@ def generate(
                 str(tmp),
                 metadata={"generator": g.config.generator, "seed": str(seed)},
             )
-    else:
-        raise UsageError(f"-o {out}: give a .png grid, a .safetensors file, or a folder.")
     return out
+
+
+def _check_samples_fit(g: LoadedGenerator, n: int, each: int, interpolate: bool, nice: bool) -> None:
+    """Refuse ``n`` (times ``each``: --steps or --nice-factor) samples that cannot fit in memory."""
+    import torch
+
+    from ganzoo import memory
+
+    one = memory.sample_bytes(g.spec.shape)
+    # The generator's activations for a sample, the sample, its copy in [0, 1] and in a PNG grid.
+    per = memory.activation_bytes(g.module, torch.zeros(2, g.latent_dim)) + 3 * one
+    what = f"--interpolate -n {n} --steps {each}" if interpolate else f"--nice -n {n}" if nice else f"-n {n}"
+    memory.check_fits(what, n, per * each, g.device)
 
 
 def _nice(
@@ -193,16 +243,18 @@ def _nice(
 
     path = Run.open(run if run.is_dir() else run.parent).weights("discriminator")
     tensors, doc = checkpoint.load_weights(path, "discriminator")
-    config = RunRecord.from_json(doc).config
-    config.discriminator = doc.get("components", {}).get("discriminator", config.discriminator)
-    c = build.component(manager, "discriminator", config.discriminator)
+    record = RunRecord.from_json(doc, where=f"The run record in {path}'s metadata is damaged")
+    config = record.config
+    config.discriminator = record.components.get("discriminator", config.discriminator)
+    c = build.component(manager, "discriminator", config.discriminator, record=record)
     d = build.build_discriminator(c, config, g.spec).to(g.device)
     d.load_state_dict(tensors)
     d.eval()
     candidates = g.sample(factor * n, seed=seed)
     sample_range = (0.0, 1.0) if g.spec.modality == "image" else g.spec.value_range
     out_range = type(g.module).output_range()
-    return top_scored(candidates, lambda x: d(rescale(x, sample_range, out_range)), n)
+    # A discriminator may return (N, 1) logits (docs/plugins.md): one score a sample.
+    return top_scored(candidates, lambda x: d(rescale(x, sample_range, out_range)).flatten(), n)
 
 
 def top_scored(candidates: Any, score: Any, n: int) -> Any:
@@ -233,11 +285,13 @@ def evaluate(
     from ganzoo.evaluate import Evaluator
 
     manager = manager or get_manager()
+    settings.check("seed", seed, "--seed")
     g = load_generator(run, device=sampling_device(device), manager=manager, ema=ema)
     config = g.config
     if data_dir is None and g.record.data_dir:
         data_dir = Path(g.record.data_dir)
-    ds = build.build_dataset(build.component(manager, "dataset", config.dataset), config, data_dir)
+    dataset = build.component(manager, "dataset", config.dataset, record=g.record)
+    ds = build.build_dataset(dataset, config, data_dir)
     evaluator = Evaluator(ds, config.dataset, g.device, n, batch_size, seed, inception_weights)
     figures = evaluator.evaluate_generator(g.module.eval(), config.train.prior, config.train.latent_dim)
     return {
@@ -287,15 +341,17 @@ def show(run: Path) -> dict[str, Any]:
 
     r = Run.open(Path(run))
     record, path = r.record, r.path
-    lines = r.metrics()
+    lines, skipped = rundir.read_log_counted(r.file(rundir.LOG))
     logged = [row for row in lines if "g_loss" in row]
-    evals = [row for row in lines if "eval" in row]
+    evals = [row for row in lines if isinstance(row.get("eval"), dict)]
     result = record.result
+    damage, fix = _damage(r)
+    seconds = result.seconds if result else (logged[-1].get("time") if logged else None)
     grids = sorted(r.file(rundir.SAMPLES).glob("step-*.png"))
     config = record.config
     summary: dict[str, Any] = {
         "run_dir": str(path),
-        "status": "finished" if result else "unfinished",
+        "status": "damaged" if damage else "finished" if result else "unfinished",
         "recipe": config.recipe,
         "generator": config.generator,
         "discriminator": config.discriminator,
@@ -307,9 +363,9 @@ def show(run: Path) -> dict[str, Any]:
         "world_size": record.world_size,
         "steps": r.steps,
         "iterations": record.iterations,
-        "seconds": result.seconds if result else (logged[-1].get("time") if logged else None),
+        "seconds": seconds if _is_number(seconds) else None,
         "created": record.created,
-        "last": r.last,
+        "last": {k: v for k, v in r.last.items() if _is_number(v)},  # a damaged log line may hold text
         "eval": (result.eval if result else None) or (evals[-1]["eval"] if evals else None),
         "latest_grid": str(grids[-1]) if grids else None,
         "files": {
@@ -318,6 +374,42 @@ def show(run: Path) -> dict[str, Any]:
             if p.is_file() and not p.name.startswith(".")
         },
     }
-    if not result:
+    if damage:
+        summary["damage"], summary["fix"] = damage, fix
+    if skipped:
+        summary["log_skipped"] = skipped
+    if not result and not damage:
         summary["resume"] = f"ganzoo train --resume {path}"
     return summary
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _damage(r: Run) -> tuple[str | None, str]:
+    """Why a run's files cannot do their job, and what to do, for ``ganzoo show``'s status; cheap, no torch.
+
+    A finished run needs whole final weights: a copy or a full disk that cut generator.safetensors
+    short would fail only at ``ganzoo generate``, so show reads each file's header and compares
+    the byte ranges it declares with the file's size. An unfinished run needs a whole checkpoint.
+    """
+    from ganzoo import rundir
+    from ganzoo.files import damage
+
+    checkpoint = r.file(rundir.CHECKPOINT)
+    if r.result is None:
+        why = damage(checkpoint) if checkpoint.is_file() else None
+        return why, "It cannot be resumed; train the run again."
+    roles = [rundir.GENERATOR, rundir.DISCRIMINATOR]
+    if r.file(rundir.GENERATOR_EMA).exists():
+        roles.insert(1, rundir.GENERATOR_EMA)
+    for name in roles:
+        path = r.file(name)
+        why = damage(path) if path.is_file() else f"{path} is missing."
+        if why:
+            if checkpoint.is_file() and damage(checkpoint) is None:
+                resume = f"ganzoo train --resume {r.path}"
+                return why, f"Rewrite the final weights from its checkpoint with `{resume}`."
+            return why, "Its checkpoint cannot rebuild them; train the run again."
+    return None, ""

@@ -35,6 +35,7 @@ class Plan:
     record: RunRecord | None = None  # None for a new run: it is made once the data is known
     step: int = 0  # where a resumed run continues from
     changes: dict[str, list[Any]] = field(default_factory=dict)  # setting → [recorded, new]
+    force: bool = False  # a new run may fill a folder that is not empty
 
     @property
     def resume(self) -> bool:
@@ -45,8 +46,6 @@ class Plan:
         assert self.record is not None
         record = self.record
         record.config = self.config
-        if self.data_dir is not None:
-            record.data_dir = str(Path(self.data_dir).resolve())
         if self.changes:
             record.resumes.append(
                 {"step": self.step, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "changed": self.changes}
@@ -69,7 +68,7 @@ def new_run(
     run = Run(path)
     if env.rank() == 0:  # under torchrun the other ranks write nothing
         run.check_new(force)
-    return Plan(config, run, data_dir)
+    return Plan(config, run, data_dir, force=force)
 
 
 def resume(
@@ -95,7 +94,7 @@ def resume(
     checkpoint = run.file(rundir.CHECKPOINT)
     if not checkpoint.is_file():
         raise RunDirError(f"{run.path} has no checkpoint to resume from.")
-    step = _checkpoint_step(checkpoint)
+    step = checkpoint_step(checkpoint)
     config = record.config
     _same_components(run, record, names)
 
@@ -136,7 +135,8 @@ def resume(
     return Plan(config, run, data_dir, record, step, changes)
 
 
-def _checkpoint_step(path: Path) -> int:
+def checkpoint_step(path: Path) -> int:
+    """The iterations a checkpoint has trained, from its metadata (no torch)."""
     try:
         return int(json.loads(read_metadata(path)["state"])["step"])
     except (KeyError, ValueError, TypeError) as exc:

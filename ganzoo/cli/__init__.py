@@ -47,8 +47,9 @@ class GanzooGroup(click.Group):
             _err("interrupted.")
             ctx.exit(130)
         except OSError as exc:  # a full disk, a read-only or missing folder: say which file, no traceback
+            # Writes are atomic (ganzoo.files.atomic_path): the file named is as it was before.
             where = f"{exc.filename}: " if exc.filename else ""
-            _err(f"cannot read or write {where}{exc.strerror or exc}; files already written are kept.")
+            _err(f"cannot read or write {where}{exc.strerror or exc}; that file was left as it was.")
             ctx.exit(1)
 
 
@@ -87,7 +88,22 @@ def _disable_plugins(ctx: click.Context, param: click.Parameter, values: tuple[s
             raise click.BadParameter(f"expected no:NAME (a plugin or distribution), got {value!r}.")
         names.append(value[3:])
     if names:
+        from importlib import metadata
+
         from ganzoo import manager
+
+        # A misspelt name would otherwise disable nothing, silently: the plugin the user meant to
+        # switch off still runs. Entry points only: nothing is imported to find their names.
+        installed: dict[str, str] = {}
+        for ep in metadata.entry_points(group=manager.GROUP):
+            dist = ep.dist.metadata["Name"] if ep.dist is not None else ""
+            installed.update({n.lower(): n for n in (ep.name, dist) if n})
+        for name in names:
+            if name.lower() not in installed:
+                known = ", ".join(sorted(set(installed.values()), key=str.lower)) or "none"
+                raise click.BadParameter(
+                    f"no plugin or distribution named {name} is installed; installed: {known}."
+                )
 
         current = env.DISABLE_PLUGINS.get() or ""
         os.environ[env.DISABLE_PLUGINS.name] = ",".join(filter(None, [current, *names]))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,22 +17,25 @@ from typing import Any
 
 import torch
 
-from ganzoo import distributed
+from ganzoo import distributed, memory, rundir
 from ganzoo.build import (
     build_dataset,
     build_loss,
     build_networks,
     check_fits,
+    check_values,
     component,
     components_for,
 )
-from ganzoo.errors import GanzooError, PluginError, RunDirError, UsageError
+from ganzoo.components import DataSpec
+from ganzoo.errors import DataError, GanzooError, PluginError, RunDirError, TrainingError, UsageError
 from ganzoo.manager import PluginManager
-from ganzoo.planning import Plan
+from ganzoo.planning import Plan, checkpoint_step
 from ganzoo.progress import PlainProgress, Progress
 from ganzoo.record import RunRecord
 from ganzoo.rundir import Run
-from ganzoo.settings import KINDS
+from ganzoo.runlock import LOCK, OWNER, RunLock
+from ganzoo.settings import KINDS, TrainSettings
 from ganzoo.training import reporters as built_in
 from ganzoo.training import state as checkpoints
 from ganzoo.training.loop import Trainer
@@ -87,7 +91,7 @@ def build(
             dist.broadcast_object_list(shared, src=0)
             plan.run, s.seed = Run(Path(shared[0])), int(shared[1])
     main = group is None or group.main
-    parts = components_for(manager, config)
+    parts = components_for(manager, config, plan.record)  # the record: what an unknown name was
     ds = build_dataset(parts.dataset, config, plan.data_dir)
     spec = ds.spec()
     check_fits(parts.generator, spec)
@@ -99,14 +103,20 @@ def build(
             f"d_update={s.d_update} (one update per batch); add --set d_update=joint (or concat, mixed)."
         )
     real = ds.load("train")  # fetches on first use; fails before any file is written
+    check_values(real, spec, config.dataset)  # values outside value_range would train silently
     evaluator = None
     if s.eval_every is not None and main:  # no extractor for the data: say so before training
         from ganzoo.evaluate import Evaluator
 
         evaluator = Evaluator(ds, config.dataset, device, s.eval_n)
     n_real = len(real)  # type: ignore[arg-type]  # a tensor, or a map-style dataset streamed from disk
+    if n_real == 0:
+        raise DataError(
+            f"The dataset '{config.dataset}' holds no samples in its train split; nothing to train on."
+        )
     if plan.record is not None:
         record = plan.resumed_record()
+        record.data_dir = _data_dir_used(ds, plan.data_dir)
         if record.data_size != n_real:
             raise RunDirError(
                 f"{plan.run.path} was trained on {record.data_size} samples of '{config.dataset}', but the "
@@ -120,7 +130,7 @@ def build(
             world_size=group.world if group is not None else 1,
             data=spec,
             data_size=int(n_real),
-            data_dir=str(Path(plan.data_dir).resolve()) if plan.data_dir is not None else None,
+            data_dir=_data_dir_used(ds, plan.data_dir),
             components={k: manager.registry.get(k, getattr(config, k)).qualified for k in KINDS},
             versions=versions(manager),
             created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -130,6 +140,7 @@ def build(
         )
     torch.manual_seed(record.seed)
     g, d = build_networks(parts, config, spec)
+    check_sizes(s, g, d, spec, device, int(n_real))
     everyone: list[Reporter] = [built_in.ProgressReporter(progress)]
     if main:
         everyone += [built_in.LogFile(), built_in.SampleGrids(), built_in.Animation(), built_in.LossCurves()]
@@ -151,6 +162,46 @@ def build(
     return Launch(plan, record, trainer, group)
 
 
+def _data_dir_used(ds: Any, data_dir: Path | None) -> str | None:
+    """``data_dir`` resolved, unless the dataset says it found its files elsewhere (the cache it fell
+    back to, with a warning, when the folder did not hold them)."""
+    if data_dir is None:
+        return None
+    folder = Path(data_dir).resolve()
+    status = ds.status()
+    where = Path(status.where)
+    if status.present and where.exists() and folder not in (where.resolve(), *where.resolve().parents):
+        return None
+    return str(folder)
+
+
+def check_sizes(
+    s: TrainSettings,
+    g: torch.nn.Module,
+    d: torch.nn.Module,
+    spec: DataSpec,
+    device: torch.device,
+    n_real: int,
+) -> None:
+    """Refuse a batch or a sample grid that cannot fit, before the trainer allocates either."""
+    if s.batch_size > n_real:
+        raise UsageError(
+            f"--batch-size {s.batch_size} is more than the {n_real:,} samples the dataset holds; "
+            f"give at most {n_real}."
+        )
+    one = memory.sample_bytes(spec.shape)
+    g_act = memory.activation_bytes(g, torch.zeros(2, s.latent_dim))
+    d_act = memory.activation_bytes(d, torch.zeros(2, *spec.shape))
+    weights = sum(p.numel() for net in (g, d) for p in net.parameters()) * 4
+    # A step keeps G's activations and D's for the real and the fake batch, then their gradients
+    # (three times covers R1's double backward); the weights have gradients, Adam's two moments
+    # and an EMA copy beside them.
+    memory.check_fits(
+        f"--batch-size {s.batch_size}", s.batch_size, 3 * (g_act + 2 * d_act) + one, device, fixed=5 * weights
+    )
+    memory.check_fits(f"--set samples={s.samples} (the sample grid)", s.samples, g_act + 3 * one, device)
+
+
 def _plugin_reporter(manager: PluginManager, name: str) -> Reporter:
     c = component(manager, "reporter", name, base=Reporter)
     try:
@@ -163,13 +214,40 @@ def _plugin_reporter(manager: PluginManager, name: str) -> Reporter:
 
 
 def execute(launch: Launch) -> Run:
-    """Train, then write the final weights and the record with its result; returns the run."""
+    """Train, then write the final weights and the record with its result; returns the run.
+
+    Rank 0 holds the run's write lock throughout (ganzoo.runlock). A new run whose start fails
+    before its first checkpoint (out of memory, a full disk) takes its folder with it, so trying
+    again needs no --force; a run that diverged keeps its log and grids to look at.
+    """
+    run = launch.plan.run
+    if not launch.main:
+        return _train(launch)
+    created = not run.path.exists()
+    try:
+        run.path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {run.path} cannot be created: {exc.strerror or exc}.") from exc
+    try:
+        with RunLock(run.path):
+            _check_still_as_planned(launch.plan)
+            try:
+                return _train(launch)
+            except BaseException as exc:
+                if not launch.plan.resume and not isinstance(exc, TrainingError):
+                    _remove_unstarted(run, created)
+                raise
+    except BaseException:
+        if created and run.path.is_dir() and not any(run.path.iterdir()):
+            run.path.rmdir()  # refused by the lock or the checks: leave no empty folder behind
+        raise
+
+
+def _train(launch: Launch) -> Run:
     run, record, trainer = launch.plan.run, launch.record, launch.trainer
+    if launch.plan.resume:  # a checkpoint that cannot be loaded leaves config.json as it was
+        trainer.restore()
     if launch.main:
-        try:
-            run.path.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise UsageError(f"--out {run.path} cannot be created: {exc.strerror or exc}.") from exc
         run.write_record(record)
     try:
         result = trainer.fit(resume=launch.plan.resume)
@@ -186,6 +264,37 @@ def execute(launch: Launch) -> Run:
     if launch.group is not None:
         distributed.finish()
     return Run(run.path)
+
+
+def _check_still_as_planned(plan: Plan) -> None:
+    """Under the lock, what the plan saw must still hold: another process may have written since."""
+    run = plan.run
+    if plan.resume:
+        if checkpoint_step(run.file(rundir.CHECKPOINT)) != plan.step:
+            raise RunDirError(
+                f"{run.path} was written by another process while this one was starting; "
+                f"run `ganzoo train --resume {run.path}` again."
+            )
+    elif not plan.force and any(p.name not in (LOCK, OWNER) for p in run.path.iterdir()):
+        raise UsageError(
+            f"--out {run.path} was filled by another process while this one was starting; "
+            "choose another, or add --force."
+        )
+
+
+def _remove_unstarted(run: Run, created: bool) -> None:
+    """Remove what a new run wrote when it failed before its first checkpoint."""
+    if run.file(rundir.CHECKPOINT).exists():
+        return
+    if created:
+        shutil.rmtree(run.path, ignore_errors=True)
+        return
+    for name in (rundir.CONFIG, rundir.LOG, rundir.SAMPLES, rundir.TENSORBOARD, rundir.CHECKPOINT_DIR):
+        path = run.file(name)
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def versions(manager: PluginManager) -> dict[str, Any]:

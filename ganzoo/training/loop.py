@@ -109,6 +109,7 @@ class Trainer:
         self.last_figures: dict[str, float] = {}
         self.last_eval: dict[str, Any] | None = None
         self._stop_signal: int | None = None
+        self.restored = False  # the checkpoint is loaded (resume): fit continues from it
         self._t0 = time.perf_counter()
 
     def _batches(
@@ -210,10 +211,8 @@ class Trainer:
     def fit(self, resume: bool = False) -> RunResult:
         """Train to the last iteration (from the checkpoint when ``resume``) and return how it ended."""
         s, state, reporters = self.settings, self.state, self.reporters
-        if resume:
-            if self.main:
-                self.run.clean_temporary()
-            checkpoints.restore(state, self.run, self.seed, self.group)
+        if resume and not self.restored:
+            self.restore()
         self._t0 = time.perf_counter() - state.seconds
         if self.main:
             self.run.file(rundir.SAMPLES).mkdir(parents=True, exist_ok=True)
@@ -250,6 +249,13 @@ class Trainer:
         result = RunResult(state.step, self.elapsed(), self.last_figures, self.last_eval)
         reporters.call("on_run_end", self, result)
         return result
+
+    def restore(self) -> None:
+        """Load the run's checkpoint into the state (a damaged one is one sentence, nothing written)."""
+        if self.main:
+            self.run.clean_temporary()
+        checkpoints.restore(self.state, self.run, self.seed, self.group)
+        self.restored = True
 
     def save_checkpoint(self) -> None:
         s = self.settings

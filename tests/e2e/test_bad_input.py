@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import shutil
 from pathlib import Path
 
 import pytest
 import torch
 from click.testing import CliRunner
+from safetensors import safe_open
 from safetensors.torch import save_file
 
 from ganzoo import api
@@ -174,6 +176,38 @@ CASES = [
     (["generate", "{run}", "--interpolate", "--steps", "1"], 2, "--steps must be at least 2"),
     (["generate", "{run}", "--interpolate", "--nice"], 2, "does not go with --nice"),
     (["completion", "powershell"], 2, "'powershell' is not one of 'bash', 'zsh', 'fish'"),
+    # sizes are checked against the memory they need before anything is allocated
+    (
+        ["train", "vanilla-mlp", "mnist", "--data-dir", "{mnist}", "--batch-size", "100000000000"],
+        2,
+        "--batch-size 100000000000 is more than the 256 samples the dataset holds; give at most 256.",
+    ),
+    (
+        ["train", "vanilla-mlp", "mnist", "--data-dir", "{mnist}", "--set", "samples=100000000000"],
+        2,
+        "--set samples=100000000000 (the sample grid) needs about",
+    ),
+    (["generate", "{run}", "-n", "100000000000"], 2, "-n 100000000000 needs about"),
+    (
+        ["generate", "{run}", "--interpolate", "--steps", "100000000000"],
+        2,
+        "--interpolate -n 8 --steps 100000000000 needs about",
+    ),
+    (
+        ["generate", "{run}", "--smooth", "-5"],
+        2,
+        "--smooth must be a whole number of points, 0 (none) or more",
+    ),
+    # seeds: torch's CPU generator keeps 32 bits of a seed
+    (
+        ["train", "vanilla-mlp", "mnist", "--seed", "4294967297"],
+        2,
+        "--seed must be a whole number from 0 to 2^32 - 1 (4294967295), got 4294967297.",
+    ),
+    (["generate", "{run}", "--seed", "4294967296"], 2, "--seed must be a whole number from 0 to 2^32 - 1"),
+    (["eval", "{run}", "--seed", "-1"], 2, "--seed must be a whole number from 0 to 2^32 - 1"),
+    (["train", "--resume", "{run}", "--force"], 2, "--force lets a new run fill a folder that is not empty"),
+    (["generate", "{tmp}/nanrun"], 1, "holds a generator whose weights are NaN or infinite"),
     # zoo.toml
     (["list", "recipes"], 2, "broken.toml is not valid TOML", {"GANZOO_ZOO": "{tmp}/broken.toml"}),
     (
@@ -213,6 +247,12 @@ def bad_files(tmp_path: Path, mnist_dir: Path, trained_run: Path) -> Path:
     del record["result"]
     (tmp_path / "unfinished" / "config.json").write_text(json.dumps(record))
     save_file({"w": torch.zeros(3)}, str(tmp_path / "foreign.safetensors"))
+    shutil.copytree(trained_run, tmp_path / "nanrun")  # a run whose weights turned NaN
+    for name in ("generator.safetensors", "generator-ema.safetensors"):
+        path = tmp_path / "nanrun" / name
+        with safe_open(str(path), "pt") as f:
+            meta, tensors = f.metadata(), {k: torch.full_like(f.get_tensor(k), math.nan) for k in f.keys()}  # noqa: SIM118
+        save_file(tensors, str(path), metadata=meta)
     (tmp_path / "garbage.safetensors").write_bytes(b"this is not a tensor file")
     (tmp_path / "broken.toml").write_text("[x]\ngenerator = \n")
     (tmp_path / "unknown-key.toml").write_text(
