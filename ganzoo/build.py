@@ -12,11 +12,18 @@ from typing import Any
 import torch
 
 from ganzoo.components import Dataset, DataSpec, Discriminator, Generator, Loss
-from ganzoo.errors import DataError, IncompatibleError, PluginError, UnknownComponentError, UsageError
+from ganzoo.errors import (
+    DataError,
+    IncompatibleError,
+    PluginError,
+    UnknownComponentError,
+    UsageError,
+    first_line,
+)
 from ganzoo.manager import PluginManager
 from ganzoo.record import RunRecord
 from ganzoo.sampling import eval_mode
-from ganzoo.settings import CORE_PARAMS, RunConfig
+from ganzoo.settings import CORE_PARAMS, RunConfig, brief, finite_number
 
 #: The shapes a discriminator may return for the probe's batch of 2: (N,), or (N, 1) as a final
 #: ``nn.Linear(..., 1)`` gives it (docs/plugins.md).
@@ -57,7 +64,8 @@ def component(
         missing = None if record is None else _not_installed(manager, kind, name, record)
         if missing is None:
             raise
-        raise UnknownComponentError(missing) from exc
+        # The command line is fine; this machine lacks what the run was made with: exit 1.
+        raise PluginError(missing) from exc
     cls: Any = entry.load()
     origin = f"{entry.plugin.dist} {entry.plugin.version}"
     base = base or BASES[kind]
@@ -122,10 +130,13 @@ def check_params(c: Component, params: dict[str, Any]) -> None:
     """Refuse, in a sentence, a hyperparameter whose value is not of the type its declared default
     is (an int wants a whole number; a float any number; a bool true or false; a str a string; a
     list a list), before the component's constructor turns it into a torch error."""
+    # ganzoo's own parameters of every loss and D (R1/R2, spectral norm) are typed the same way;
+    # their ranges are checked where they are used.
+    defaults = {**CORE_PARAMS.get(c.kind, {}), **c.cls.defaults}
     for key, value in params.items():
-        if key not in c.cls.defaults:
-            continue  # a parameter ganzoo implements (settings.CORE_PARAMS) is checked where it is used
-        want = _wanted(c.cls.defaults[key], value)
+        if key not in defaults:
+            continue
+        want = _wanted(defaults[key], value)
         if want is not None:
             raise UsageError(f"{c.kind}.{key} must be {want}, got {_show(value)}.")
 
@@ -136,9 +147,13 @@ def _wanted(default: Any, value: Any) -> str | None:
     if isinstance(default, bool):
         return None if isinstance(value, bool) else "true or false"
     if isinstance(default, int):
-        return None if number and isinstance(value, int) else "a whole number"
+        if not (number and isinstance(value, int)):
+            return "a whole number"
+        return None if finite_number(value) else "a whole number below 2^63"  # torch's 64-bit ints
     if isinstance(default, float):
-        return None if number else "a number"
+        if not number:
+            return "a number"
+        return None if finite_number(value) else "a finite number"
     if isinstance(default, str):
         return None if isinstance(value, str) else "a string"
     if isinstance(default, (list, tuple)):
@@ -147,13 +162,14 @@ def _wanted(default: Any, value: Any) -> str | None:
 
 
 def _show(value: Any) -> str:
-    """A value as the user wrote it on the command line."""
+    """A value as the user wrote it on the command line (cut short when long)."""
     if isinstance(value, str):
-        return repr(value)
+        return brief(value)
     try:
-        return json.dumps(value)
+        text = json.dumps(value)
     except (TypeError, ValueError):
-        return repr(value)
+        return brief(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 #: What a torch error about a tensor's size says: a hyperparameter sized a layer impossibly.
@@ -172,7 +188,7 @@ def _size_error(c: Component, params: dict[str, Any], exc: Exception) -> str | N
         return not_positive
     given = ", ".join(f"{c.kind}.{k}={_show(v)}" for k, v in changed.items())
     takes = ", ".join(f"{k} (default {_show(v)})" for k, v in defaults.items())
-    why = " ".join(str(exc).split()).rstrip(".")
+    why = first_line(exc).rstrip(".")
     return (
         f"The {c.kind} '{c.name}' cannot be built with {given} ({type(exc).__name__}: {why}); "
         f"its parameters are {takes}."
@@ -211,13 +227,15 @@ def _construct(c: Component, *args: Any, **params: Any) -> Any:
     except (UsageError, IncompatibleError):
         raise
     except TypeError as exc:
-        raise UsageError(f"The {c.kind} '{c.name}' does not accept these parameters: {exc}.") from exc
+        raise UsageError(
+            f"The {c.kind} '{c.name}' does not accept these parameters: {first_line(exc)}."
+        ) from exc
     except Exception as exc:  # a plugin's constructor can fail in any way
         sentence = _size_error(c, params, exc) if isinstance(exc, (ValueError, RuntimeError)) else None
         if sentence is not None:
             raise UsageError(sentence) from exc
         raise PluginError(
-            f"Building the {c.kind} '{c.name}' ({c.origin}) failed: {type(exc).__name__}: {exc}."
+            f"Building the {c.kind} '{c.name}' ({c.origin}) failed: {type(exc).__name__}: {first_line(exc)}."
         ) from exc
 
 
@@ -350,7 +368,7 @@ def probe(g: Generator, d: Discriminator, components: Components, config: RunCon
                 raise UsageError(not_positive) from exc
             raise PluginError(
                 f"The {c.kind} '{c.name}' ({c.origin}) failed on a batch of shape {given}: "
-                f"{type(exc).__name__}: {exc}."
+                f"{type(exc).__name__}: {first_line(exc)}."
             ) from exc
         # D may return (N,) or (N, 1): the trainer flattens (N, 1) where the logits enter the loss.
         ok = tuple(out.shape) == want if c.kind == "generator" else tuple(out.shape) in D_SHAPES

@@ -57,3 +57,11 @@ class Interrupted(GanzooError):
 
 class MetricsError(GanzooError):
     """An evaluation that cannot be done: no feature extractor for the data, or a corrupt one."""
+
+
+def first_line(exc: BaseException, limit: int = 300) -> str:
+    """The first line of an exception's message, for a sentence: torch's C++ errors carry a stack of
+    frames after it. Cut to ``limit`` characters; the class name when there is no message."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = lines[0] if lines else type(exc).__name__
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."

@@ -187,7 +187,7 @@ def parse_sets(
         key, eq, raw = item.partition("=")
         key = key.strip().replace("-", "_")
         if not eq or not key:
-            raise UsageError(f"--set takes KEY=VALUE, got '{item}'.")
+            raise UsageError(f"--set takes KEY=VALUE, got {settings.brief(item)}.")
         value = parse_value(raw.strip())
         kind, dot, short = key.partition(".")
         if not dot:

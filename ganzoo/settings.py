@@ -7,6 +7,7 @@ a ``ganzoo train`` option, and whether a resumed run may change it. Light: no to
 
 from __future__ import annotations
 
+import functools
 import math
 import types
 import typing
@@ -118,7 +119,7 @@ class TrainSettings:
     )
     threads: int | None = setting(
         None, "CPU threads for torch (default: OMP_NUM_THREADS, else the usable cores).", option=True, ge=1,
-        resume=True,
+        le=4096, what="a whole number from 1 to 4096", resume=True,
     )  # fmt: skip
     sample_every: int = setting(
         1000, "Write a sample grid every N iterations.", option=True, ge=1, resume=True
@@ -188,6 +189,7 @@ def label(name: str) -> str:
     return "--" + name.replace("_", "-") if FIELDS[name].metadata["option"] else name
 
 
+@functools.cache
 def value_type(name: str) -> Any:
     """The setting's value type without ``None`` (``int`` for ``int | None``)."""
     hint = typing.get_type_hints(TrainSettings)[name]
@@ -218,11 +220,10 @@ def check(name: str, value: Any, shown: str | None = None) -> None:
     elif kind is bool:
         ok, what = isinstance(value, bool), "true or false"
     elif kind in (int, float):
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-        if kind is int:
-            ok = ok and isinstance(value, int)
-        ok = ok and within(value, bounds)
+        ok = finite_number(value) and (kind is float or isinstance(value, int)) and within(value, bounds)
         what = _number_words(kind, bounds)
+        if isinstance(value, int) and not isinstance(value, bool) and not finite_number(value):
+            what += " below 2^63"  # a whole number of hundreds of digits: say why it is refused
     elif kind == list[str]:  # reporter names
         ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
         what = "a list of names"
@@ -236,7 +237,26 @@ def check(name: str, value: Any, shown: str | None = None) -> None:
     else:  # free text (the device), checked where it is used
         ok, what = isinstance(value, str), "text"
     if not ok:
-        raise UsageError(f"{shown or label(name)} must be {meta['what'] or what}, got {value!r}.")
+        raise UsageError(f"{shown or label(name)} must be {meta['what'] or what}, got {brief(value)}.")
+
+
+#: Whole numbers ganzoo passes to torch must fit its 64-bit integers.
+INT_LIMIT = 2**63
+
+
+def finite_number(value: Any) -> bool:
+    """An int or float (not a bool) that is finite, and for an int within torch's 64 bits."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if isinstance(value, int):
+        return -INT_LIMIT <= value < INT_LIMIT
+    return math.isfinite(value)
+
+
+def brief(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for messages (a 400-digit number stays readable)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 def within(value: float, bounds: dict[str, float]) -> bool:

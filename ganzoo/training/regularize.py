@@ -15,7 +15,7 @@ from typing import Any
 import torch
 
 from ganzoo.errors import UsageError
-from ganzoo.settings import CORE_PARAMS
+from ganzoo.settings import CORE_PARAMS, brief, finite_number
 
 #: The loss hyperparameters ganzoo itself owns (every loss has them): ``--set loss.r1=γ``.
 DEFAULTS: dict[str, Any] = CORE_PARAMS["loss"]
@@ -33,15 +33,10 @@ class Regularizers:
     def from_params(cls, params: dict[str, Any]) -> Regularizers:
         r1, r2, every = (params.get(k, DEFAULTS[k]) for k in ("r1", "r2", "reg_every"))
         for name, value in (("r1", r1), ("r2", r2)):
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, float))
-                or not value >= 0
-                or value == float("inf")
-            ):
-                raise UsageError(f"loss.{name} must be a finite number of at least 0, got {value!r}.")
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise UsageError(f"loss.reg_every must be a positive whole number, got {every!r}.")
+            if not finite_number(value) or not value >= 0:
+                raise UsageError(f"loss.{name} must be a finite number of at least 0, got {brief(value)}.")
+        if not finite_number(every) or not isinstance(every, int) or every < 1:
+            raise UsageError(f"loss.reg_every must be a positive whole number, got {brief(every)}.")
         return cls(float(r1), float(r2), every)
 
     def names(self) -> tuple[str, ...]:

@@ -11,15 +11,13 @@ from __future__ import annotations
 import importlib
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from ganzoo import api
 from ganzoo import manager as manager_module
-from ganzoo.cli import cli
 
 CASES = [
     (["-p", "no:nope", "list"], 2, "no plugin or distribution named nope is installed; installed:"),
@@ -76,15 +74,15 @@ CASES = [
         "values from 0 to 255",
     ),
     # a run whose plugin was uninstalled
-    (["generate", "{gone}"], 2, "from zz-gone 1.0, which is not installed; `pip install zz-gone==1.0`"),
+    (["generate", "{gone}"], 1, "from zz-gone 1.0, which is not installed; `pip install zz-gone==1.0`"),
     (
         ["eval", "{gone}"],
-        2,
+        1,
         "Unknown generator 'zz-gone:gone': the run was trained with the generator 'gone'",
     ),
     (
         ["train", "--resume", "{gone}", "--iterations", "4"],
-        2,
+        1,
         "Unknown generator 'gone': the run was trained with the generator 'gone' from zz-gone 1.0",
     ),
 ]
@@ -193,10 +191,6 @@ def plugin_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     forget()
 
 
-def snapshot(*roots: Path) -> set[Path]:
-    return {p for root in roots for p in root.rglob("*") if "__pycache__" not in p.parts}
-
-
 @pytest.mark.parametrize("case", CASES, ids=[" ".join(c[0])[:60] for c in CASES])
 def test_bad_plugin_input_is_one_clear_sentence(
     case: tuple,
@@ -205,25 +199,17 @@ def test_bad_plugin_input_is_one_clear_sentence(
     mnist_dir: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    one_sentence: Callable[..., str],
 ) -> None:
     argv, code, fragment = case
     work = tmp_path / "work"
     work.mkdir()
     fill = {"tmp": str(work), "mnist": str(mnist_dir), "gone": str(gone_run)}
-    argv = [a.format(**fill) for a in argv]
     monkeypatch.chdir(work)
-    before = snapshot(work, gone_run, plugin_site)
-    result = CliRunner().invoke(cli, argv)
-    assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
-    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
-    stderr = " ".join(result.stderr.split())
-    assert fragment in stderr, stderr
-    assert "Traceback" not in result.stderr
+    stderr = one_sentence([a.format(**fill) for a in argv], code, fragment, work, gone_run, plugin_site)
     assert "warning" not in stderr.lower(), stderr  # one sentence: no torch warning beside it
-    assert snapshot(work, gone_run, plugin_site) == before, "the command left files behind"
 
 
-def test_docs_errors_md_lists_every_plugin_case() -> None:
-    doc = (Path(__file__).parents[2] / "docs" / "errors.md").read_text()
-    missing = [c[2] for c in CASES if f"| {c[1]} | {c[2].replace('|', chr(92) + '|')} |" not in doc]
+def test_docs_errors_md_lists_every_plugin_case(undocumented: Callable[[list[tuple]], list[str]]) -> None:
+    missing = undocumented(CASES)
     assert not missing, f"docs/errors.md lacks: {missing}"
