@@ -22,6 +22,7 @@ from ganzoo.errors import (
 )
 from ganzoo.manager import PluginManager
 from ganzoo.record import RunRecord
+from ganzoo.registry import same_dist
 from ganzoo.sampling import eval_mode
 from ganzoo.settings import CORE_PARAMS, RunConfig, brief, finite_number
 
@@ -84,12 +85,12 @@ def _not_installed(manager: PluginManager, kind: str, name: str, record: RunReco
     if not sep or not dist:
         return None
     plugins = record.versions.get("plugins", {}) if isinstance(record.versions, dict) else {}
-    version = next((str(v) for d, v in plugins.items() if _norm(d) == _norm(dist)), None)
-    if version is None and _norm(dist) == "ganzoo":
+    version = next((str(v) for d, v in plugins.items() if same_dist(d, dist)), None)
+    if version is None and same_dist(dist, "ganzoo"):
         version = str(record.versions.get("ganzoo", "")) or None
     trained = f"{dist} {version}" if version else dist
     install = f"pip install {dist}=={version}" if version else f"pip install {dist}"
-    here = [p for p in manager.plugins if _norm(p.info.dist) == _norm(dist)]
+    here = [p for p in manager.plugins if same_dist(p.info.dist, dist)]
     head = f"Unknown {kind} '{name}': the run was trained with the {kind} '{short}' from {trained}"
     if any(p.status == "blocked" for p in here):
         reason = next(p.reason for p in here if p.status == "blocked")
@@ -101,10 +102,6 @@ def _not_installed(manager: PluginManager, kind: str, name: str, record: RunReco
         now = here[0].info.version
         return f"{head}, and {dist} {now} installed here does not register it; `{install}` to use this run."
     return f"{head}, which is not installed; `{install}` to use this run."
-
-
-def _norm(dist: str) -> str:
-    return re.sub(r"[-_.]+", "-", dist).lower()
 
 
 def lookup(manager: PluginManager, kind: str, name: str) -> Any:

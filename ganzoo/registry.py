@@ -106,7 +106,7 @@ class Registry:
         dist, sep, short = name.rpartition(":")
         candidates = self._entries[kind].get(short if sep else name, [])
         if sep:
-            candidates = [e for e in candidates if _same_dist(e.plugin.dist, dist)]
+            candidates = [e for e in candidates if same_dist(e.plugin.dist, dist)]
         if len(candidates) == 1:
             return candidates[0]
         if len(candidates) > 1:
@@ -144,7 +144,9 @@ def ambiguity_message(kind: str, name: str, candidates: list[Entry]) -> str:
     return f"The {kind} name '{name}' is registered by {who}; choose one with {pick}{disable}."
 
 
-def _same_dist(a: str, b: str) -> bool:
+def same_dist(a: str, b: str) -> bool:
+    """Whether two distribution names are the same one (PEP 503: case, and -, _ and . alike)."""
+
     def norm(s: str) -> str:
         return re.sub(r"[-_.]+", "-", s).lower()
 
