@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 import tarfile
 import tempfile
 from functools import partial
@@ -19,8 +18,6 @@ from ganzoo.data.paths import cache_dir, user_data_dir
 from ganzoo.data.unpickle import restricted_unpickle
 from ganzoo.errors import DataError, UsageError
 from ganzoo.files import atomic_write_bytes, md5_file
-
-log = logging.getLogger(__name__)
 
 URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 TARBALL = "cifar-10-python.tar.gz"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import tempfile
 from functools import partial
@@ -17,8 +16,6 @@ from ganzoo.data.locate import NotThere, Source, fix_offline, locate, no_data_fo
 from ganzoo.data.paths import cache_dir, user_data_dir
 from ganzoo.errors import DataError, UsageError
 from ganzoo.files import md5_file
-
-log = logging.getLogger(__name__)
 
 URL = "http://ufldl.stanford.edu/housenumbers/"
 #: Seconds one read from the server may stall: the files are large (182 MB and 64 MB).
