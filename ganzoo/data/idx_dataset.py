@@ -167,9 +167,8 @@ class IdxDataset(Dataset):
         return files, str(folder)
 
     def _from_mirror(self, base: str, dest: Path) -> Found:
-        announce(
-            f"fetching {self.display_name()}: its {len(self._names())} .gz files from {base} into {dest} ..."
-        )
+        # "trying": a mirror that does not answer is passed over for the next source without a word.
+        announce(f"fetching {self.display_name()}: trying {base} for its {len(self._names())} .gz files ...")
         dest.mkdir(parents=True, exist_ok=True)
         for name in self._names():
             url = base.rstrip("/") + f"/{name}.gz"

@@ -278,4 +278,4 @@ def test_a_mirror_fetch_says_what_it_fetches_from_where(
     monkeypatch.setattr(MNIST, "sha256", _fixture_hashes())
     MNIST().fetch()
     said = capsys.readouterr().err
-    assert f"fetching mnist: its 4 .gz files from {mirror.as_uri()}/ into {no_sources} ..." in said
+    assert f"fetching mnist: trying {mirror.as_uri()}/ for its 4 .gz files ..." in said
