@@ -88,6 +88,9 @@ class Dataset(ABC):
     value_range: ClassVar[tuple[float, float]] = (0.0, 1.0)
     splits: ClassVar[tuple[str, ...]] = ("train", "test")
     defaults: ClassVar[dict[str, Any]] = {}
+    #: The names of its classes, in label order (label 0 is the first); () for data without classes.
+    #: A dataset whose classes depend on its files overrides :meth:`class_names` instead.
+    classes: ClassVar[tuple[str, ...]] = ()
     #: The classifier shipped with ganzoo whose features ``ganzoo eval`` measures this data in
     #: ("mnist", "fashion-mnist"); None: Inception-v3 for images, curve statistics for sequences.
     classifier: ClassVar[str | None] = None
@@ -120,7 +123,20 @@ class Dataset(ABC):
         return self.modality
 
     def spec(self) -> DataSpec:
-        return DataSpec(tuple(self.shape), self.modality, tuple(self.value_range))  # type: ignore[arg-type]
+        shape, span = tuple(self.shape), tuple(self.value_range)
+        return DataSpec(shape, self.modality, span, self.class_names())  # type: ignore[arg-type]
+
+    def class_names(self) -> tuple[str, ...]:
+        """The names of the classes its labels count, in label order; () when it has none."""
+        return tuple(self.classes)
+
+    def labels(self, split: str = "train") -> torch.Tensor:
+        """The int64 class label (N,) of each sample :meth:`load` returns for ``split``, in its order.
+
+        Datasets with :meth:`class_names` implement it; the others have no labels to give.
+        """
+        name = self.display_name()
+        raise UsageError(f"The dataset '{name}' has no classes, so its samples have no labels.")
 
     @abstractmethod
     def load(self, split: str = "train") -> torch.Tensor | torch.utils.data.Dataset[torch.Tensor]:

@@ -16,11 +16,13 @@ MODALITIES = ("image", "sequence")
 
 @dataclass(frozen=True)
 class DataSpec:
-    """One real sample: its shape (C, H, W) or (L,), its modality and its value range."""
+    """One real sample: its shape (C, H, W) or (L,), its modality, its value range and the names of
+    the classes its labels count (in label order; empty when the data has no classes)."""
 
     shape: tuple[int, ...]
     modality: str  # "image" | "sequence"
     value_range: tuple[float, float] = (0.0, 1.0)
+    classes: tuple[str, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -33,13 +35,20 @@ class DataSpec:
         return math.prod(self.shape)
 
     def to_json(self) -> dict[str, Any]:
-        return {"shape": list(self.shape), "modality": self.modality, "value_range": list(self.value_range)}
+        doc = {"shape": list(self.shape), "modality": self.modality, "value_range": list(self.value_range)}
+        if self.classes:  # data without classes reads as it did before classes existed
+            doc["classes"] = list(self.classes)
+        return doc
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> DataSpec:
         low, high = d["value_range"]
+        classes = d.get("classes", [])
+        if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
+            raise ValueError(f"data.classes must be a list of names, got {classes!r:.60}")
         # Run records written before ganzoo 0.2 call the modality "kind".
-        return cls(tuple(d["shape"]), str(d.get("modality", d.get("kind"))), (float(low), float(high)))
+        modality = str(d.get("modality", d.get("kind")))
+        return cls(tuple(d["shape"]), modality, (float(low), float(high)), tuple(classes))
 
 
 @dataclass(frozen=True)

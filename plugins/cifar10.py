@@ -40,6 +40,8 @@ class CIFAR10(Dataset):
     modality = "image"
     shape = (3, 32, 32)
     value_range = (0.0, 1.0)
+    #: batches.meta's label_names, in label order.
+    classes = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
     splits = ("train", "test")
     cache_name = "cifar10"
     files: ClassVar[dict[str, tuple[str, ...]]] = {

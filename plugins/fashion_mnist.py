@@ -22,6 +22,11 @@ class FashionMNIST(IdxDataset):
     shape = (1, 28, 28)
     value_range = (0.0, 1.0)
     classifier = "fashion-mnist"
+    #: The label names of Xiao et al. (2017), table 1, lower-cased as `--class` takes them.
+    classes = (
+        "t-shirt/top", "trouser", "pullover", "dress", "coat",
+        "sandal", "shirt", "sneaker", "bag", "ankle boot",
+    )  # fmt: skip
     splits = ("train", "test")
     files: ClassVar[dict[str, tuple[str, str]]] = {
         "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),

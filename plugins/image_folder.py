@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 import torch
 
-from ganzoo.components import Dataset, DataSpec, DataStatus
+from ganzoo.components import Dataset, DataStatus
 from ganzoo.errors import DataError, UsageError
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,9 @@ class ImageFolder(Dataset):
     short side is ``image_size`` and center-cropped. When all of them fit in ``max_memory_mb`` as
     float32, :meth:`load` decodes them at once into one tensor; otherwise it returns a
     map-style torch Dataset that decodes each image when it is asked for.
+
+    Laid out as torchvision's ImageFolder is (every image inside a subfolder of ``--data-dir``,
+    none beside them), each subfolder is a class, named as the folder and counted in sorted order.
     """
 
     name = NAME
@@ -118,9 +121,21 @@ class ImageFolder(Dataset):
         self.image_size, self.channels, self.max_memory_mb = int(size), int(channels), float(memory)
         self.shape = (self.channels, self.image_size, self.image_size)  # type: ignore[misc]
         self._data: torch.Tensor | ImageFiles | None = None
+        self._found: tuple[Path, list[Path]] | None = None
+        self._labels: torch.Tensor | None = None
 
-    def spec(self) -> DataSpec:
-        return DataSpec(self.shape, self.modality, self.value_range)
+    def class_names(self) -> tuple[str, ...]:
+        """The subfolders that hold the images, when every image lies in one; else ()."""
+        folder, paths = self._paths()
+        return _classes(folder, paths)[0]
+
+    def labels(self, split: str = "train") -> torch.Tensor:
+        """Each image's class: the index of its subfolder in :meth:`class_names`."""
+        if not self.class_names():
+            super().labels(split)  # one sentence: no classes
+        self.load(split)
+        assert self._labels is not None
+        return self._labels
 
     def load(self, split: str = "train") -> torch.Tensor | ImageFiles:
         """All images as float32 (N, C, S, S) in [0, 1], or a map-style Dataset when too large."""
@@ -142,6 +157,11 @@ class ImageFolder(Dataset):
     # -- the work
 
     def _paths(self) -> tuple[Path, list[Path]]:
+        if self._found is None:
+            self._found = self._find()
+        return self._found
+
+    def _find(self) -> tuple[Path, list[Path]]:
         if self.data_dir is None:
             raise UsageError(f"{NAME} needs --data-dir PATH naming a folder of PNG or JPEG images.")
         folder = Path(self.data_dir).expanduser()
@@ -160,9 +180,11 @@ class ImageFolder(Dataset):
 
     def _load(self) -> torch.Tensor | ImageFiles:
         folder, paths = self._paths()
+        labels = _classes(folder, paths)[1]
         s, c = self.image_size, self.channels
         if len(paths) * c * s * s * 4 > self.max_memory_mb * 2**20:
             log.info("%s: streaming %d images from %s (more than max_memory_mb)", NAME, len(paths), folder)
+            self._labels = labels
             return ImageFiles(paths, s, c)
         mode = "L" if c == 1 else "RGB"
         out = torch.empty((len(paths), s, s, c), dtype=torch.uint8)
@@ -198,9 +220,22 @@ class ImageFolder(Dataset):
                 first,
                 exc,
             )
-            out = out[ok]
+            out, labels = out[ok], labels[ok]
+        self._labels = labels
         # (N, S, S, C) → (N, C, S, S) in one copy, then to [0, 1].
         return out.permute(0, 3, 1, 2).to(torch.float32, memory_format=torch.contiguous_format).div_(255.0)
+
+
+def _classes(folder: Path, paths: list[Path]) -> tuple[tuple[str, ...], torch.Tensor]:
+    """The class names and each path's label, when every image lies in a subfolder of ``folder``
+    and there are two subfolders or more (torchvision's ImageFolder layout; one class is none);
+    else no names and every label 0."""
+    tops = [p.relative_to(folder).parts for p in paths]
+    names = tuple(sorted({parts[0] for parts in tops if len(parts) > 1}))
+    if len(names) < 2 or any(len(parts) < 2 for parts in tops):
+        return (), torch.zeros(len(paths), dtype=torch.int64)
+    index = {name: i for i, name in enumerate(names)}
+    return names, torch.tensor([index[parts[0]] for parts in tops], dtype=torch.int64)
 
 
 def _is_int(value: Any) -> bool:

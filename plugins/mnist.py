@@ -37,6 +37,8 @@ class MNIST(IdxDataset):
     shape = (1, 28, 28)
     value_range = (0.0, 1.0)
     classifier = "mnist"
+    #: Label k is the digit k.
+    classes = tuple(str(d) for d in range(10))
     splits = ("train", "test")
     files: ClassVar[dict[str, tuple[str, str]]] = {
         "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),

@@ -35,6 +35,8 @@ class SVHN(Dataset):
     modality = "image"
     shape = (3, 32, 32)
     value_range = (0.0, 1.0)
+    #: Label k is the digit k (the files write the digit 0 as 10; :meth:`labels` gives 0).
+    classes = tuple(str(d) for d in range(10))
     splits = ("train", "valid", "test")
     cache_name = "svhn"
     #: split → the official file it comes from.

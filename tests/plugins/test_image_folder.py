@@ -147,3 +147,39 @@ def test_streaming_skips_a_file_that_breaks(folder: Path, caplog: pytest.LogCapt
         first = streamed[0]
     assert first.shape == (3, 16, 16) and first[1, 0, 0] > 0.9  # the next picture (green) instead
     assert "a_red.png" in caplog.text
+
+
+def test_a_folder_of_class_subfolders_gives_classes_and_labels(tmp_path: Path) -> None:
+    """torchvision's layout: every image in a subfolder, the subfolders sorted are the classes."""
+    root = tmp_path / "pets"
+    _picture(root / "dog" / "1.png", (20, 20), (255, 0, 0))
+    _picture(root / "cat" / "1.png", (20, 20), (0, 255, 0))
+    _picture(root / "cat" / "deeper" / "2.png", (20, 20), (0, 255, 0))
+    (root / "dog" / "broken.png").write_bytes(b"not a picture")  # skipped with its label
+    ds = ImageFolder(root, image_size=8)
+    assert ds.class_names() == ("cat", "dog") and ds.spec().classes == ("cat", "dog")
+    x, y = ds.load(), ds.labels()
+    assert isinstance(x, torch.Tensor) and len(x) == len(y) == 3
+    assert y.tolist() == [0, 0, 1] and y.dtype == torch.int64  # cat/1, cat/deeper/2, dog/1
+    assert x[2, 0, 0, 0] > 0.9  # dog/1.png is the red one
+
+
+def test_a_streamed_folder_has_its_labels_too(tmp_path: Path) -> None:
+    root = tmp_path / "pets"
+    _picture(root / "b" / "1.png", (20, 20), (255, 0, 0))
+    _picture(root / "a" / "1.png", (20, 20), (0, 255, 0))
+    ds = ImageFolder(root, image_size=8, max_memory_mb=1e-9)
+    assert not isinstance(ds.load(), torch.Tensor)
+    assert ds.labels().tolist() == [0, 1]
+
+
+@pytest.mark.parametrize(
+    "layout", [["one/1.png", "one/2.png"], ["top.png", "a/1.png", "b/1.png"]], ids=["one class", "mixed"]
+)
+def test_a_folder_not_laid_out_by_class_has_no_classes(tmp_path: Path, layout: list[str]) -> None:
+    for name in layout:
+        _picture(tmp_path / "p" / name, (20, 20), (255, 0, 0))
+    ds = ImageFolder(tmp_path / "p", image_size=8)
+    assert ds.class_names() == () and ds.spec().classes == ()
+    with pytest.raises(UsageError, match="The dataset 'image-folder' has no classes"):
+        ds.labels()

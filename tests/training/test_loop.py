@@ -42,7 +42,13 @@ def test_the_run_directory_holds_what_the_design_promises(
     }
     config = json.loads((run / "config.json").read_text())
     assert config["run"]["recipe"] == "vanilla-mlp-mnist" and config["seed"] == 7
-    assert config["data"] == {"shape": [1, 28, 28], "modality": "image", "value_range": [0.0, 1.0]}
+    digits = [str(d) for d in range(10)]  # the classes the data declares, for conditional runs
+    assert config["data"] == {
+        "shape": [1, 28, 28],
+        "modality": "image",
+        "value_range": [0.0, 1.0],
+        "classes": digits,
+    }  # noqa: E501
     assert config["versions"]["torch"] == torch.__version__
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [10, 20, 30, 40, 50, 60]
