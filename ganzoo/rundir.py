@@ -139,6 +139,12 @@ class Run:
         if self.path.exists() and not self.path.is_dir():
             raise UsageError(f"--out {self.path} exists and is not a directory.")
         if self.path.is_dir() and any(self.path.iterdir()) and not force:
+            if self.file(CONFIG).is_file() and not self.file(CHECKPOINT).exists():
+                # A run killed (SIGKILL, a power cut) before its first checkpoint: nothing to resume.
+                raise UsageError(
+                    f"--out {self.path} holds a run that stopped before its first checkpoint, so it "
+                    "cannot be resumed; add --force to start over in it, or choose another folder."
+                )
             raise UsageError(
                 f"--out {self.path} already exists and is not empty; choose another, or add --force."
             )

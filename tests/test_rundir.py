@@ -63,6 +63,19 @@ def test_a_new_run_needs_an_empty_folder_unless_forced(tmp_path: Path) -> None:
     assert Run.default_path(tmp_path, "vanilla-mlp", "mnist").name == first.name + "-2"
 
 
+def test_a_folder_left_by_a_run_killed_before_its_first_checkpoint_says_so(run: Run, tmp_path: Path) -> None:
+    """SIGKILL before the first checkpoint leaves config.json and a log, and nothing to resume."""
+    killed = tmp_path / "killed"
+    killed.mkdir()
+    for name in ("config.json", "metrics.jsonl"):
+        (killed / name).write_bytes((run.path / name).read_bytes())
+    with pytest.raises(
+        UsageError, match="holds a run that stopped before its first checkpoint, so it cannot"
+    ):
+        Run(killed).check_new(force=False)
+    Run(killed).check_new(force=True)
+
+
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
