@@ -48,7 +48,7 @@ def test_the_run_directory_holds_what_the_design_promises(
         "modality": "image",
         "value_range": [0.0, 1.0],
         "classes": digits,
-    }  # noqa: E501
+    }
     assert config["versions"]["torch"] == torch.__version__
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [10, 20, 30, 40, 50, 60]
