@@ -113,7 +113,8 @@ def resume(
         if not FIELDS[key].metadata["resume"]:
             raise _conflict(run, settings.label(key), old, new)
     new_settings = TrainSettings(**train)
-    new_settings.validate()
+    for key in asked:  # what the record holds was checked when it was read (RunConfig.from_json)
+        settings.check(key, train[key])
     total = _iterations(new_settings, record.data_size)
     if total < step:
         raise UsageError(

@@ -140,3 +140,17 @@ def test_trimming_the_log_for_a_resume_keeps_whole_lines_up_to_the_step(tmp_path
     trim_log(log, 20)
     assert log.read_bytes() == b'{"step": 10}\n{"step": 20, "eval": {"fd": 1.0}}\n'
     assert not list(tmp_path.glob(".*tmp"))  # replaced atomically
+
+
+def test_a_run_recorded_with_a_seed_above_2_32_still_reads_and_resumes(run: Run, tmp_path: Path) -> None:
+    """Seeds stopped at 2^32 - 1 after runs had been recorded with larger ones (up to 2^64 - 1)."""
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(run.path, old)
+    doc = json.loads((old / "config.json").read_text())
+    doc["run"]["train"]["seed"] = 2**40
+    (old / "config.json").write_text(json.dumps(doc))
+    assert Run.open(old).record.config.train.seed == 2**40
+    resumed = api.train(resume=old, iterations=run.steps + 2)
+    assert resumed.steps == run.steps + 2 and resumed.record.seed == doc["seed"]
