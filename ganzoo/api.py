@@ -228,7 +228,7 @@ def _check_samples_fit(g: LoadedGenerator, n: int, each: int, interpolate: bool,
 
     one = memory.sample_bytes(g.spec.shape)
     # The generator's activations for a sample, the sample, its copy in [0, 1] and in a PNG grid.
-    per = memory.activation_bytes(g.module, torch.zeros(2, g.latent_dim)) + 3 * one
+    per = memory.activation_bytes(g.module, torch.zeros(2, g.latent_dim, device=g.device)) + 3 * one
     what = f"--interpolate -n {n} --steps {each}" if interpolate else f"--nice -n {n}" if nice else f"-n {n}"
     memory.check_fits(what, n, per * each, g.device)
 

@@ -97,3 +97,16 @@ def test_show_of_an_unfinished_run_says_how_to_resume(run: ganzoo.Run, tmp_path:
     info = ganzoo.show(run_dir)
     assert info["status"] == "unfinished" and info["steps"] == 10
     assert info["resume"] == f"ganzoo train --resume {run_dir}"
+
+
+def test_the_memory_check_of_generate_runs_on_the_generators_device(run: Any) -> None:
+    """The check measures the generator where it lives (a CUDA one must not get CPU zeros); the
+    meta device stands in for another device on a machine with none."""
+    import torch
+
+    from ganzoo.api import _check_samples_fit
+    from ganzoo.loaded import LoadedGenerator
+
+    g = api.load_generator(run.run_dir)
+    elsewhere = LoadedGenerator(g.module, g.record, torch.device("meta"))
+    _check_samples_fit(elsewhere, 4, 1, interpolate=False, nice=False)

@@ -103,17 +103,17 @@ def build(
             f"d_update={s.d_update} (one update per batch); add --set d_update=joint (or concat, mixed)."
         )
     real = ds.load("train")  # fetches on first use; fails before any file is written
+    n_real = len(real)  # type: ignore[arg-type]  # a tensor, or a map-style dataset streamed from disk
+    if n_real == 0:
+        raise DataError(
+            f"The dataset '{config.dataset}' holds no samples in its train split; nothing to train on."
+        )
     check_values(real, spec, config.dataset)  # values outside value_range would train silently
     evaluator = None
     if s.eval_every is not None and main:  # no extractor for the data: say so before training
         from ganzoo.evaluate import Evaluator
 
         evaluator = Evaluator(ds, config.dataset, device, s.eval_n)
-    n_real = len(real)  # type: ignore[arg-type]  # a tensor, or a map-style dataset streamed from disk
-    if n_real == 0:
-        raise DataError(
-            f"The dataset '{config.dataset}' holds no samples in its train split; nothing to train on."
-        )
     if plan.record is not None:
         record = plan.resumed_record()
         record.data_dir = _data_dir_used(ds, plan.data_dir)
