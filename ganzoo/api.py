@@ -143,6 +143,8 @@ def generate(
     smooth: int = 0,
     interpolate: bool = False,
     steps: int = 10,
+    cls: int | str | None = None,
+    per_class: int | None = None,
 ) -> Path:
     """Write ``n`` samples as a PNG grid, a ``.safetensors`` file (tensor ``samples``) or a folder of PNGs.
 
@@ -150,9 +152,22 @@ def generate(
     (source 000). Sequences go to a PNG as curves (``smooth``: source 004's rolling mean).
     ``interpolate`` makes ``n`` rows of ``steps`` samples, each row a walk through the latent space
     between two random points (slerp for a normal prior).
-    """
-    from ganzoo.sampling import save_grid
 
+    A conditional run's generator makes the class ``cls`` (a name or a number), or ``per_class``
+    samples of every class, one row each (instead of ``n``); by default one class a row, as the
+    training grids. The ``.safetensors`` file then holds each sample's class in tensor ``labels``
+    and the class names in its metadata; ``nice`` ranks each sample among its own class's.
+    """
+    import json
+
+    import torch
+
+    from ganzoo.sampling import grid_columns, save_grid
+
+    if per_class is not None and per_class <= 0:
+        raise UsageError(f"--per-class must be a positive whole number, got {per_class}.")
+    if per_class is not None and cls is not None:
+        raise UsageError("--per-class draws every class; give it or --class, not both.")
     if n <= 0:
         raise UsageError(f"-n must be a positive whole number, got {n}.")
     if nice and nice_factor < 1:
@@ -172,6 +187,13 @@ def generate(
     if out is not None and not is_dir and Path(out).suffix.lower() not in (".png", ".safetensors"):
         raise UsageError(f"-o {out}: give a .png grid, a .safetensors file, or a folder.")
     g = load_generator(run, device=sampling_device(device), manager=manager)
+    if per_class is not None:
+        if not g.classes:
+            g.class_label(0)  # the sentence: an unconditional generator has no classes to draw
+        n = per_class * len(g.classes)
+    labels = g.labels(n, cls)
+    if per_class is not None:
+        labels = torch.arange(len(g.classes), device=g.device).repeat_interleave(per_class)
     if interpolate and g.spec.modality != "image":
         raise UsageError("--interpolate draws a grid of images; this generator makes sequences.")
     if is_dir and g.spec.modality != "image":
@@ -183,12 +205,18 @@ def generate(
         )
     _check_samples_fit(g, n, steps if interpolate else nice_factor if nice else 1, interpolate, nice)
     if interpolate:
-        samples = g.interpolate(n, steps, seed=seed)
+        if labels is not None:  # one class a walk: the one asked for, else row r in class r
+            labels = labels if cls is not None else torch.arange(n, device=g.device) % len(g.classes)
+        samples = g.interpolate(n, steps, seed=seed, labels=labels)
+        labels = None if labels is None else labels.repeat_interleave(steps)
     elif nice:
-        samples = _nice(g, Path(run), n, seed, manager or get_manager(), nice_factor)
+        samples = _nice(g, Path(run), n, seed, manager or get_manager(), nice_factor, labels)
     else:
-        samples = g.sample(n, seed=seed)
+        samples = g.sample(n, seed=seed, labels=labels)
     samples = samples.cpu()
+    columns = steps if interpolate else None
+    if labels is not None and not interpolate and cls is None:
+        columns = per_class or grid_columns(n, len(g.classes))
     run_path = Path(run)
     if out is None:
         base = run_path if run_path.is_dir() else run_path.parent
@@ -201,7 +229,7 @@ def generate(
             save_grid(image.unsqueeze(0), out / f"{i:06d}.png")
     elif out.suffix.lower() == ".png":
         if g.spec.modality == "image":
-            save_grid(samples, out, columns=steps if interpolate else None)
+            save_grid(samples, out, columns=columns)
         else:
             from ganzoo.plots import plot_curves
 
@@ -211,12 +239,13 @@ def generate(
 
         from ganzoo.files import atomic_path
 
+        tensors = {"samples": samples.contiguous()}
+        metadata = {"generator": g.config.generator, "seed": str(seed)}
+        if labels is not None:  # each sample's class, and the names of the classes
+            tensors["labels"] = labels.cpu().contiguous()
+            metadata["classes"] = json.dumps(list(g.classes))
         with atomic_path(out) as tmp:
-            save_file(
-                {"samples": samples.contiguous()},
-                str(tmp),
-                metadata={"generator": g.config.generator, "seed": str(seed)},
-            )
+            save_file(tensors, str(tmp), metadata=metadata)
     return out
 
 
@@ -228,15 +257,23 @@ def _check_samples_fit(g: LoadedGenerator, n: int, each: int, interpolate: bool,
 
     one = memory.sample_bytes(g.spec.shape)
     # The generator's activations for a sample, the sample, its copy in [0, 1] and in a PNG grid.
-    per = memory.activation_bytes(g.module, torch.zeros(2, g.latent_dim, device=g.device)) + 3 * one
+    labels = [] if not g.classes else [torch.zeros(2, dtype=torch.long, device=g.device)]
+    per = memory.activation_bytes(g.module, torch.zeros(2, g.latent_dim, device=g.device), *labels) + 3 * one
     what = f"--interpolate -n {n} --steps {each}" if interpolate else f"--nice -n {n}" if nice else f"-n {n}"
     memory.check_fits(what, n, per * each, g.device)
 
 
 def _nice(
-    g: LoadedGenerator, run: Path, n: int, seed: int | None, manager: PluginManager, factor: int
+    g: LoadedGenerator,
+    run: Path,
+    n: int,
+    seed: int | None,
+    manager: PluginManager,
+    factor: int,
+    labels: Any = None,
 ) -> Any:
-    """The ``n`` of ``factor``·n samples the run's discriminator rates most real."""
+    """The ``n`` of ``factor``·n samples the run's discriminator rates most real; of a conditional
+    generator, for each class in ``labels`` the best of its own candidates, rated for that class."""
     from ganzoo import build, checkpoint
     from ganzoo.record import RunRecord
     from ganzoo.sampling import rescale
@@ -250,11 +287,24 @@ def _nice(
     d = build.build_discriminator(c, config, g.spec).to(g.device)
     d.load_state_dict(tensors)
     d.eval()
-    candidates = g.sample(factor * n, seed=seed)
     sample_range = (0.0, 1.0) if g.spec.modality == "image" else g.spec.value_range
     out_range = type(g.module).output_range()
-    # A discriminator may return (N, 1) logits (docs/plugins.md): one score a sample.
-    return top_scored(candidates, lambda x: d(rescale(x, sample_range, out_range)).flatten(), n)
+    if labels is None:
+        candidates = g.sample(factor * n, seed=seed)
+        # A discriminator may return (N, 1) logits (docs/plugins.md): one score a sample.
+        return top_scored(candidates, lambda x: d(rescale(x, sample_range, out_range)).flatten(), n)
+    import torch
+
+    out = torch.empty(n, *g.spec.shape, device=g.device)
+    for c in labels.unique().tolist():
+        where = (labels == c).nonzero().flatten()
+        k = len(where)
+        candidates = g.sample(factor * k, seed=None if seed is None else seed + c, labels=c)
+        y = torch.full((factor * k,), c, dtype=torch.long, device=g.device)
+        out[where] = top_scored(
+            candidates, lambda x, y=y: d(rescale(x, sample_range, out_range), y).flatten(), k
+        )
+    return out
 
 
 def top_scored(candidates: Any, score: Any, n: int) -> Any:
@@ -293,7 +343,9 @@ def evaluate(
     dataset = build.component(manager, "dataset", config.dataset, record=g.record)
     ds = build.build_dataset(dataset, config, data_dir)
     evaluator = Evaluator(ds, config.dataset, g.device, n, batch_size, seed, inception_weights)
-    figures = evaluator.evaluate_generator(g.module.eval(), config.train.prior, config.train.latent_dim)
+    figures = evaluator.evaluate_generator(
+        g.module.eval(), config.train.prior, config.train.latent_dim, len(g.classes)
+    )
     return {
         "run": str(run),
         "dataset": config.dataset,
@@ -358,6 +410,7 @@ def show(run: Path) -> dict[str, Any]:
         "dataset": config.dataset,
         "loss": config.loss,
         "data": {"shape": list(record.data.shape), "size": record.data_size},
+        "conditional": list(record.data.classes) if config.train.conditional else None,
         "seed": record.seed,
         "device": record.device,
         "world_size": record.world_size,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -246,6 +246,43 @@ def check_fits(c: Component, spec: DataSpec) -> None:
     c.cls.check(spec)
 
 
+def network_spec(spec: DataSpec, conditional: bool) -> DataSpec:
+    """The DataSpec a network is built for: the data's, whose classes it sees only in a conditional
+    run (so a network that can condition does so exactly when ``self.data.classes`` is set)."""
+    return spec if conditional else replace(spec, classes=())
+
+
+def check_conditional(components: Components, config: RunConfig, spec: DataSpec) -> None:
+    """Refuse, in a sentence, a conditional run whose data has no classes or whose networks take no
+    labels, and ACGAN's loss without a conditional run or a discriminator that classifies."""
+    acgan = config.params.get("loss", {}).get("acgan", 0.0)
+    if not finite_number(acgan) or not acgan >= 0:
+        raise UsageError(f"loss.acgan must be a finite number of at least 0, got {brief(acgan)}.")
+    if not config.train.conditional:
+        if acgan:
+            raise UsageError(
+                "loss.acgan trains an auxiliary classifier on the class labels, which only a conditional "
+                "run has; add --conditional."
+            )
+        return
+    if not spec.classes:
+        raise UsageError(
+            f"The dataset '{config.dataset}' has no classes, so it cannot train a conditional run; "
+            "drop --conditional."
+        )
+    for c in (components.generator, components.discriminator):
+        if not getattr(c.cls, "conditional", False):
+            raise IncompatibleError(
+                f"The {c.kind} '{c.name}' does not take class labels, so it cannot train a conditional "
+                "run; drop --conditional or choose one that does (`ganzoo list` says which)."
+            )
+    if acgan and not callable(getattr(components.discriminator.cls, "classify", None)):
+        raise IncompatibleError(
+            f"loss.acgan needs a discriminator with an auxiliary classifier (a classify method), and "
+            f"the discriminator '{components.discriminator.name}' has none."
+        )
+
+
 def build_dataset(c: Component, config: RunConfig, data_dir: Path | None) -> Dataset:
     dataset: Dataset = _construct(c, data_dir, **config.params["dataset"])
     return dataset
@@ -291,9 +328,36 @@ def check_values(real: Any, spec: DataSpec, name: str) -> None:
         )
 
 
+def check_labels(ds: Dataset, spec: DataSpec, name: str, n: int, split: str = "train") -> torch.Tensor:
+    """The dataset's class labels for ``split``, int64 (N,), refused in a sentence when there is not
+    one a sample or one lies outside its classes (a plugin's ``labels`` gone wrong)."""
+    try:
+        labels = torch.as_tensor(ds.labels(split))
+    except (UsageError, DataError):
+        raise
+    except Exception as exc:  # a plugin's labels() can fail in any way
+        raise PluginError(
+            f"The dataset '{name}' failed to give its labels: {type(exc).__name__}: {first_line(exc)}."
+        ) from exc
+    classes = len(spec.classes)
+    if labels.dtype.is_floating_point or labels.dtype == torch.bool or tuple(labels.shape) != (n,):
+        raise DataError(
+            f"The dataset '{name}' gave labels of shape {tuple(labels.shape)} ({labels.dtype}) for its "
+            f"{n} {split} samples; it must give one whole-number label a sample."
+        )
+    labels = labels.long()
+    if n and (int(labels.min()) < 0 or int(labels.max()) >= classes):
+        raise DataError(
+            f"The dataset '{name}' gave labels from {int(labels.min())} to {int(labels.max())}, but it "
+            f"declares {classes} classes (labels 0 to {classes - 1})."
+        )
+    return labels
+
+
 def build_generator(c: Component, config: RunConfig, spec: DataSpec) -> Generator:
-    """Check the generator against the data, then build it."""
+    """Check the generator against the data, then build it (for its classes in a conditional run)."""
     check_fits(c, spec)
+    spec = network_spec(spec, config.train.conditional)
     g: Generator = _construct(c, spec, config.train.latent_dim, **config.params["generator"])
     return g
 
@@ -308,7 +372,7 @@ def build_discriminator(c: Component, config: RunConfig, spec: DataSpec) -> Disc
     """Check the discriminator against the data, then build it (spectrally normalised if asked)."""
     check_fits(c, spec)
     own, core = own_params(c, config.params["discriminator"])
-    d: Discriminator = _construct(c, spec, **own)
+    d: Discriminator = _construct(c, network_spec(spec, config.train.conditional), **own)
     normalise = core.get("spectral_norm", False)
     if not isinstance(normalise, bool):
         raise UsageError(f"discriminator.spectral_norm must be true or false, got {normalise!r}.")
@@ -340,6 +404,7 @@ def build_networks(
     """Both networks for ``spec`` (the generator first, so seeded weights do not depend on D)."""
     check_fits(components.generator, spec)  # refuse a bad pair before spending time on either
     check_fits(components.discriminator, spec)
+    check_conditional(components, config, spec)
     g = build_generator(components.generator, config, spec)
     d = build_discriminator(components.discriminator, config, spec)
     probe(g, d, components, config, spec)
@@ -353,13 +418,14 @@ def probe(g: Generator, d: Discriminator, components: Components, config: RunCon
     so a seeded run trains exactly as it would without the probe.
     """
     want = (2, *spec.shape)
+    labels = probe_labels(config, 2)
     for c, net in ((components.generator, g), (components.discriminator, d)):
         given = (2, config.train.latent_dim) if c.kind == "generator" else want
         # A layer the user sized 0 builds but cannot run: say which parameter, not torch's words.
         not_positive = _not_positive(c, config.params.get(c.kind, {}))
         try:
             with eval_mode(net), torch.no_grad():
-                out = net(torch.zeros(given))
+                out = net(torch.zeros(given), *labels)
         except Exception as exc:
             if not_positive is not None:
                 raise UsageError(not_positive) from exc
@@ -381,6 +447,21 @@ def probe(g: Generator, d: Discriminator, components: Components, config: RunCon
                 f"The {c.kind} '{c.name}' ({c.origin}) returned a tensor of shape {tuple(out.shape)} for a "
                 f"batch of 2; it must return {expected}."
             )
+    if config.params.get("loss", {}).get("acgan", 0.0):
+        c = components.discriminator
+        with eval_mode(d), torch.no_grad():
+            out = d.classify(torch.zeros(want))  # type: ignore[operator]
+        classes = len(spec.classes)
+        if tuple(out.shape) != (2, classes):
+            raise PluginError(
+                f"The discriminator '{c.name}' ({c.origin}) classify() returned a tensor of shape "
+                f"{tuple(out.shape)} for a batch of 2; it must return (N, {classes}) class logits."
+            )
+
+
+def probe_labels(config: RunConfig, n: int) -> tuple[torch.Tensor, ...]:
+    """The extra arguments of a probe's call: ``n`` zero labels in a conditional run, else none."""
+    return (torch.zeros(n, dtype=torch.long),) if config.train.conditional else ()
 
 
 def build_loss(c: Component, config: RunConfig) -> Loss:

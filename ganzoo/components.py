@@ -35,6 +35,11 @@ class _Network(nn.Module):
     #: Training defaults for this network's side: optimizer, lr, betas, momentum, nesterov (and for
     #: the generator also latent_dim, prior, batch_size, loss).
     train_defaults: ClassVar[dict[str, Any]] = {}
+    #: True: it can condition on class labels. In a conditional run (``--conditional``) it is built
+    #: for a DataSpec whose ``classes`` are the data's and called with the labels as a second
+    #: argument, int64 (N,); otherwise its spec has no classes and it is called with one argument,
+    #: as before. So a network conditions exactly when ``self.data.classes`` is not empty.
+    conditional: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -53,7 +58,8 @@ class _Network(nn.Module):
 
 
 class Generator(_Network):
-    """Maps a batch of latent vectors (N, latent_dim) to samples (N, *data.shape)."""
+    """Maps a batch of latent vectors (N, latent_dim) to samples (N, *data.shape); a conditional one
+    built for classes also takes each sample's class label, ``forward(z, labels)``."""
 
     #: The output activation; the trainer maps the data into its range.
     output: ClassVar[str] = "tanh"
@@ -69,7 +75,12 @@ class Generator(_Network):
 
 
 class Discriminator(_Network):
-    """Maps a batch of samples (N, *data.shape) to one logit per sample, shape (N,)."""
+    """Maps a batch of samples (N, *data.shape) to one logit per sample, shape (N,); a conditional one
+    built for classes also takes each sample's class label, ``forward(x, labels)``.
+
+    A conditional discriminator may also implement ``classify(x) -> (N, classes)`` class logits:
+    ACGAN's auxiliary classifier (Odena et al. 2017), which ``--set loss.acgan=WEIGHT`` trains.
+    """
 
     def __init__(self, data: DataSpec, **params: Any) -> None:
         super().__init__()

@@ -31,7 +31,9 @@ PR_K = 3
 #: torchvision's Inception-v3 ImageNet weights, as torch.hub caches them.
 INCEPTION_FILE = "inception_v3_google-0cc3c7bd.pth"
 
-Sampler = Callable[[int, torch.Generator], torch.Tensor]
+#: ``sample(count, generator)``, or ``sample(count, generator, labels)`` for a conditional generator:
+#: ``count`` samples in [0, 1].
+Sampler = Callable[..., torch.Tensor]
 
 
 @dataclass
@@ -157,6 +159,10 @@ class Evaluator:
                 f"ganzoo cannot evaluate '{dataset_name}': its samples are {self.spec.modality}s."
             )
         self._reference: dict[str, Any] | None = None
+        # The class count of the last generator measured (0: unconditional), and the classes the
+        # reference held too few samples of for a per-class FD.
+        self.classes = 0
+        self.unmeasured: list[str] = []
 
     # -- the protocol ----------------------------------------------------------------------------
     def protocol(self) -> dict[str, Any]:
@@ -182,6 +188,20 @@ class Evaluator:
             )
         else:
             out.update({"mmd": "Gaussian kernel, median-heuristic bandwidth, on the raw curves"})
+        if self.classes and self.extractor is not None:
+            out["labels"] = f"sample i asks for class i mod {self.classes} (as many of each)"
+            each = self.n // self.classes
+            counts = f"{each}" if self.n % self.classes == 0 else f"{each} or {each + 1}"
+            out["class_fd"] = (
+                f"each class's {counts} samples against the reference split's samples of that class "
+                f"(of its first {min(ref['n'], KEEP)})"
+            )
+            if self.unmeasured:
+                out["class_fd"] += (
+                    f"; none for {', '.join(self.unmeasured)}: the reference holds fewer than 2 samples of it"
+                )
+            if self.classifier_agrees():
+                out["cond_accuracy"] = "the shipped classifier's top class equals the class asked for"
         return out
 
     # -- the reference split -----------------------------------------------------------------------
@@ -241,32 +261,48 @@ class Evaluator:
         return f.float().cpu(), logits.float().cpu()
 
     # -- measuring ---------------------------------------------------------------------------------
-    def evaluate_generator(self, g: torch.nn.Module, prior: str, latent_dim: int) -> dict[str, Any]:
-        """Figures for a generator in eval mode; its output range is its class's ``output_range``."""
+    def evaluate_generator(
+        self, g: torch.nn.Module, prior: str, latent_dim: int, classes: int = 0
+    ) -> dict[str, Any]:
+        """Figures for a generator in eval mode; its output range is its class's ``output_range``.
+        ``classes``: a conditional generator's class count (0: unconditional)."""
         out_range = type(g).output_range()  # type: ignore[attr-defined]
         device = next(iter(g.parameters())).device
 
         @torch.inference_mode()
-        def sample(count: int, gen: torch.Generator) -> torch.Tensor:
+        def sample(count: int, gen: torch.Generator, labels: torch.Tensor | None = None) -> torch.Tensor:
             z = noise(prior, count, latent_dim, gen, device)
-            return rescale(g(z).float(), out_range, (0.0, 1.0)).clamp(0, 1)
+            x = g(z) if labels is None else g(z, labels.to(device))
+            return rescale(x.float(), out_range, (0.0, 1.0)).clamp(0, 1)
 
-        return self.evaluate(sample, device)
+        return self.evaluate(sample, device, classes)
 
-    def evaluate(self, sample: Sampler, device: torch.device | None = None) -> dict[str, Any]:
-        """Figures for ``sample(count, generator)``, which returns samples rescaled to [0, 1]."""
+    def evaluate(
+        self, sample: Sampler, device: torch.device | None = None, classes: int = 0
+    ) -> dict[str, Any]:
+        """Figures for ``sample(count, generator)``, which returns samples rescaled to [0, 1].
+
+        ``classes`` > 0: a conditional generator, called ``sample(count, generator, labels)``; sample
+        i asks for class i mod ``classes`` (as many of each), and the figures gain the conditional
+        ones (:meth:`_conditional`) beside the same unconditional ones.
+        """
         gen = torch.Generator(device=device or self.device)
         gen.manual_seed(self.seed)
+        self.check_conditional(classes)
         ref = self.reference()
+        self.classes, self.unmeasured = classes, []  # for the protocol
         if self.extractor is None:
-            return self._sequences(sample, gen, ref)
+            return self._sequences(sample, gen, ref, classes)
         stats = metrics.RunningGaussian()
         kept: list[torch.Tensor] = []
-        classes = metrics.RunningClasses(self.extractor.classes)
+        running = metrics.RunningClasses(self.extractor.classes)
+        per_class = [metrics.RunningGaussian() for _ in range(classes)]
+        hits = 0
         done = 0
         while done < self.n:
             count = min(self.batch_size, self.n - done)
-            f, logits = self._features(sample(count, gen))
+            labels = torch.arange(done, done + count) % classes if classes else None
+            f, logits = self._features(sample(count, gen) if labels is None else sample(count, gen, labels))
             if not torch.isfinite(f).all():
                 raise MetricsError(
                     "The generator produced samples whose features are not finite (NaN or inf)."
@@ -274,7 +310,12 @@ class Evaluator:
             stats.update(f)
             if done < KEEP:
                 kept.append(f[: KEEP - done])
-            classes.update(logits)
+            running.update(logits)
+            if labels is not None:
+                for c in range(classes):
+                    if bool((labels == c).any()):
+                        per_class[c].update(f[labels == c])
+                hits += int((logits.argmax(dim=1) == labels).sum())
             done += count
         fake = torch.cat(kept)
         fd = metrics.frechet_distance(ref["stats"], stats.result())
@@ -290,7 +331,7 @@ class Evaluator:
             generator=_cpu_gen(self.seed),
         )
         precision, recall = metrics.precision_recall(ref["features"], fake, k=PR_K)
-        score, shares = classes.score(), classes.shares()
+        score, shares = running.score(), running.shares()
         figures: dict[str, Any] = {
             "fd": fd,
             "kid": kid,
@@ -309,13 +350,67 @@ class Evaluator:
             )
         else:
             figures["inception_score"] = score
+        if classes:
+            figures.update(self._conditional(ref, per_class, hits))
         return {k: _round(v) for k, v in figures.items()}
 
-    def _sequences(self, sample: Sampler, gen: torch.Generator, ref: dict[str, Any]) -> dict[str, Any]:
+    def classifier_agrees(self) -> bool:
+        """Whether the feature extractor's classes are the dataset's, in order (the shipped MNIST and
+        Fashion-MNIST classifiers), so its prediction can be checked against the class asked for."""
+        if self.extractor is None or self.dataset.classifier is None:
+            return False
+        from ganzoo.classifier import CLASSIFIERS
+
+        info = CLASSIFIERS.get(self.dataset.classifier)
+        ours = [c.casefold() for c in self.spec.classes]
+        return info is not None and [c.casefold() for c in info.classes] == ours
+
+    def _conditional(
+        self, ref: dict[str, Any], per_class: list[metrics.RunningGaussian], hits: int
+    ) -> dict[str, Any]:
+        """A conditional generator's figures: how often the shipped classifier names the class asked
+        for (``cond_accuracy``), and the Fréchet distance of each class's samples to the reference
+        split's samples of that class (``class_fd``) with their mean (``class_fd_mean``)."""
+        out: dict[str, Any] = {}
+        if self.classifier_agrees():
+            out["cond_accuracy"] = hits / self.n
+        labels = self.reference_labels()
+        features = ref["features"]
+        fds: list[float | None] = []
+        for c, stats in enumerate(per_class):
+            real = features[labels[: len(features)] == c]
+            # A class the reference holds fewer than 2 samples of has no covariance to compare with.
+            fds.append(
+                None
+                if len(real) < 2
+                else metrics.frechet_distance(metrics.gaussian_stats(real), stats.result())
+            )
+        measured = [v for v in fds if v is not None]
+        if measured:
+            out["class_fd_mean"] = sum(measured) / len(measured)
+        out["class_fd"] = [None if v is None else round(float(v), 3) for v in fds]
+        self.unmeasured = [self.spec.classes[c] for c, v in enumerate(fds) if v is None]
+        return out
+
+    def check_conditional(self, classes: int) -> None:
+        """Refuse, in a sentence, -n giving a class fewer than 2 samples, before any is drawn."""
+        check_class_samples(self.n, classes)
+
+    def reference_labels(self) -> torch.Tensor:
+        """The class of each reference sample, in the order the reference features were computed."""
+        from ganzoo.build import check_labels
+
+        count = self.reference()["n"]
+        return check_labels(self.dataset, self.spec, self.name, count, self.split)
+
+    def _sequences(
+        self, sample: Sampler, gen: torch.Generator, ref: dict[str, Any], classes: int = 0
+    ) -> dict[str, Any]:
         parts, done = [], 0
         while done < min(self.n, KEEP):
             count = min(self.batch_size, min(self.n, KEEP) - done)
-            parts.append(sample(count, gen).float().cpu())
+            labels = torch.arange(done, done + count) % classes if classes else None
+            parts.append((sample(count, gen) if labels is None else sample(count, gen, labels)).float().cpu())
             done += count
         fake = torch.cat(parts)
         if not torch.isfinite(fake).all():
@@ -340,6 +435,16 @@ class Evaluator:
     def headline(self, figures: dict[str, Any]) -> str:
         """One line of the figures that matter most, for progress output."""
         return names.eval_line(figures, self.figure_labels)
+
+
+def check_class_samples(n: int, classes: int, what: str = "-n ") -> None:
+    """Refuse, in a sentence, ``n`` samples (``what`` names the option) that give one of ``classes``
+    fewer than 2 samples: a per-class FD needs a covariance."""
+    if classes and n < 2 * classes:
+        raise UsageError(
+            f"{what}{n} gives fewer than 2 samples of each of the {classes} classes, which the per-class "
+            f"FD needs; give at least {2 * classes}."
+        )
 
 
 def _cpu_gen(seed: int) -> torch.Generator:

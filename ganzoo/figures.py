@@ -47,6 +47,9 @@ EVAL = {
     "classes_covered": "classes covered (share ≥ 2%)",
     "class_kl": "KL(class histogram ‖ uniform)",
     "mmd": "MMD² to real curves",
+    "cond_accuracy": "conditional accuracy (classifier names the class asked for)",
+    "class_fd_mean": "mean per-class Fréchet distance",
+    "class_fd": "per-class Fréchet distance",
 }
 
 #: Short labels of the eval figures a progress note prints, in this order.
@@ -57,6 +60,8 @@ EVAL_HEADLINE = {
     "precision": "precision",
     "recall": "recall",
     "mmd": "MMD",
+    "cond_accuracy": "cond acc",
+    "class_fd_mean": "class FD",
 }
 
 

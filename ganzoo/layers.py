@@ -12,6 +12,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ganzoo.components import Discriminator
+from ganzoo.errors import UsageError
+
 
 def _fold_matrix(kernel: int) -> torch.Tensor:
     """(2, K, kernel): for output phase a, which of the kernel's taps land on which input offset.
@@ -71,3 +74,79 @@ class UpsampleConv2d(nn.Conv2d):
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, upsample=2x nearest, polyphase={self.polyphase}"
+
+
+class ConditionalBatchNorm2d(nn.Module):
+    """BatchNorm whose scale and shift are each class's own (de Vries et al. 2017; Miyato & Koyama
+    2018 condition their generator this way): ``cbn(x, labels)``.
+
+    The statistics are one BatchNorm's over the whole batch; the per-class γ start at 1 and β at 0,
+    so an untrained layer is a plain BatchNorm. ``momentum`` and ``eps`` are BatchNorm2d's.
+    """
+
+    def __init__(self, channels: int, classes: int, momentum: float = 0.1, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.bn = nn.BatchNorm2d(channels, affine=False, momentum=momentum, eps=eps)
+        self.gamma = nn.Embedding(classes, channels)
+        self.beta = nn.Embedding(classes, channels)
+        nn.init.ones_(self.gamma.weight)
+        nn.init.zeros_(self.beta.weight)
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = self.bn(x)
+        n, c = labels.shape[0], out.shape[1]
+        return out * self.gamma(labels).view(n, c, 1, 1) + self.beta(labels).view(n, c, 1, 1)
+
+
+class Projection(nn.Module):
+    """The class term of a projection discriminator (Miyato & Koyama 2018, "cGANs with Projection
+    Discriminator"): ``D(x, y) = ψ(φ(x)) + ⟨e_y, φ(x)⟩`` where φ(x) are D's last features and e_y a
+    learned embedding of class y. ``proj(features, labels)`` is the inner product, (N,);
+    ``proj.logits(features)`` is it for every class, (N, classes): the classifier the projection
+    implies (its softmax is D's estimate of p(y | x)), which ACGAN's loss trains (``loss.acgan``).
+    """
+
+    def __init__(self, features: int, classes: int) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(classes, features)
+        # Small, so an untrained conditional D starts as its unconditional self.
+        nn.init.normal_(self.embed.weight, std=0.02)
+
+    def forward(self, features: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return (self.embed(labels).to(features.dtype) * features.flatten(1)).sum(dim=1)
+
+    def logits(self, features: torch.Tensor) -> torch.Tensor:
+        return features.flatten(1) @ self.embed.weight.to(features.dtype).t()
+
+
+class ProjectionDiscriminator(Discriminator):
+    """A discriminator that conditions by projection: ``self.net`` is its unconditional network, an
+    ``nn.Sequential`` whose last layer is the head (``nn.Linear(features, 1)``), and
+    ``self.projection`` a :class:`Projection` of the head's input when built with classes, else None.
+
+    ``forward(x)`` is ``net(x)``; ``forward(x, labels)`` adds the projection term; ``classify(x)``
+    gives the class logits the projection implies (ACGAN's classifier, ``--set loss.acgan=W``).
+    vanilla-mlp's and dcgan's discriminators are built this way.
+    """
+
+    conditional = True
+    net: nn.Sequential
+    projection: Projection | None
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """φ(x): what the head sees."""
+        h: torch.Tensor = self.net[:-1](x)
+        return h
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        if self.projection is None or labels is None:
+            out: torch.Tensor = self.net(x).view(-1)
+            return out
+        h = self.features(x)
+        return self.net[-1](h).view(-1) + self.projection(h, labels)
+
+    def classify(self, x: torch.Tensor) -> torch.Tensor:
+        """Class logits (N, classes): the classifier the projection implies."""
+        if self.projection is None:
+            raise UsageError("classify() needs a discriminator built for the data's classes.")
+        return self.projection.logits(self.features(x))

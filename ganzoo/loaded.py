@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -9,9 +10,9 @@ import torch
 from torch import nn
 
 from ganzoo.components import DataSpec, Generator
-from ganzoo.errors import RunDirError
+from ganzoo.errors import RunDirError, UsageError
 from ganzoo.record import RunRecord
-from ganzoo.sampling import eval_mode, noise, rescale
+from ganzoo.sampling import eval_mode, grid_labels, noise, rescale
 from ganzoo.settings import RunConfig
 
 if TYPE_CHECKING:
@@ -38,12 +39,18 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     return torch.where(sin > 1e-6, arc, line).to(a.dtype)  # (rows, steps, latent)
 
 
+#: What ``labels`` may be where a conditional generator samples: None (one class a row, as the
+#: training grids), a class (its name or its number) for every sample, or one class a sample.
+Labels = int | str | Sequence[int | str] | torch.Tensor | None
+
+
 class LoadedGenerator(nn.Module):
     """The generator of a run: ``g(z)`` is its raw output, ``g.sample(n, seed=...)`` ready samples.
 
     ``module`` is the plugin's own generator; ``record`` the run's record (``record.config`` its
     resolved configuration); ``spec`` the data it was trained on; ``ema`` whether these are the
-    moving-average weights.
+    moving-average weights. A conditional run's generator (:attr:`classes` not empty) samples the
+    classes it is asked for: ``g.sample(16, labels="7")``, ``g(z, labels)``.
     """
 
     def __init__(self, module: Generator, record: RunRecord, device: torch.device, ema: bool = False) -> None:
@@ -63,8 +70,53 @@ class LoadedGenerator(nn.Module):
     def latent_dim(self) -> int:
         return self.config.train.latent_dim
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        out: torch.Tensor = self.module(z)
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The names of the classes it generates on demand (label order); () unless conditional."""
+        return tuple(self.spec.classes) if self.config.train.conditional else ()
+
+    def class_label(self, cls: int | str) -> int:
+        """The label of a class given by name (``"sneaker"``, ``"7"``) or number; one sentence if
+        there is no such class, or the generator is not conditional."""
+        classes = self.classes
+        if not classes:
+            raise UsageError(
+                "This generator was trained without class labels (not --conditional), so it cannot "
+                "generate a chosen class."
+            )
+        if isinstance(cls, str):
+            if cls in classes:
+                return classes.index(cls)
+            folded = [c.casefold() for c in classes]
+            if cls.strip().casefold() in folded:
+                return folded.index(cls.strip().casefold())
+            if not cls.strip().lstrip("-").isdigit():
+                raise UsageError(f"There is no class '{cls:.60}'; the classes are {_listed(classes)}.")
+            cls = int(cls)
+        if isinstance(cls, bool) or not isinstance(cls, int) or not 0 <= cls < len(classes):
+            raise UsageError(
+                f"There is no class {cls!r:.60}: give a name ({_listed(classes)}) or a number from 0 to "
+                f"{len(classes) - 1}."
+            )
+        return cls
+
+    def labels(self, n: int, labels: Labels = None) -> torch.Tensor | None:
+        """``n`` class labels on the device for ``labels`` (see :data:`Labels`); None unconditional."""
+        if not self.classes:
+            if labels is not None:
+                self.class_label(0)  # the sentence: this generator takes no labels
+            return None
+        if labels is None:
+            return grid_labels(n, len(self.classes), self.device)
+        if isinstance(labels, (int, str)):
+            return torch.full((n,), self.class_label(labels), dtype=torch.long, device=self.device)
+        items = labels.tolist() if isinstance(labels, torch.Tensor) else list(labels)
+        if len(items) != n:
+            raise UsageError(f"{len(items)} labels were given for {n} samples; give one a sample.")
+        return torch.tensor([self.class_label(x) for x in items], dtype=torch.long, device=self.device)
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        out: torch.Tensor = self.module(z) if labels is None else self.module(z, labels)
         return out
 
     def noise(self, n: int, seed: int | None = None) -> torch.Tensor:
@@ -74,24 +126,31 @@ class LoadedGenerator(nn.Module):
         return noise(self.config.train.prior, n, self.latent_dim, gen, self.device)
 
     @torch.inference_mode()
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Samples for latent vectors ``z``: images in [0, 1], sequences in the data's range."""
+    def decode(self, z: torch.Tensor, labels: Labels = None) -> torch.Tensor:
+        """Samples for latent vectors ``z`` (of ``labels``, for a conditional generator): images in
+        [0, 1], sequences in the data's range."""
+        y = self.labels(len(z), labels)
         with eval_mode(self.module) as g:
-            x = g(z.to(self.device)).float()
+            z = z.to(self.device)
+            x = (g(z) if y is None else g(z, y)).float()
         out_range = type(self.module).output_range()
         if self.spec.modality == "image":
             return rescale(x, out_range, (0.0, 1.0)).clamp(0, 1)
         return rescale(x, out_range, self.spec.value_range)
 
-    def sample(self, n: int, seed: int | None = None) -> torch.Tensor:
-        """``n`` samples from the generator in eval mode; same seed, same samples."""
-        return self.decode(self.noise(n, seed))
+    def sample(self, n: int, seed: int | None = None, labels: Labels = None) -> torch.Tensor:
+        """``n`` samples from the generator in eval mode; same seed, same samples. A conditional
+        generator makes the classes ``labels`` asks for (see :data:`Labels`)."""
+        return self.decode(self.noise(n, seed), labels)
 
-    def interpolate(self, rows: int, steps: int = 10, seed: int | None = None) -> torch.Tensor:
+    def interpolate(
+        self, rows: int, steps: int = 10, seed: int | None = None, labels: Labels = None
+    ) -> torch.Tensor:
         """``rows`` walks of ``steps`` samples each between two random latent points, (rows·steps, ...).
 
         The walk is spherical (slerp) for a normal prior and a straight line for uniform ones,
-        whose cube a straight line never leaves.
+        whose cube a straight line never leaves. A conditional generator walks row r in class r
+        (round again after the last), or in the class of ``labels`` (one, or one a row).
         """
         ends = self.noise(2 * rows, seed)
         a, b = ends[:rows], ends[rows:]
@@ -100,7 +159,21 @@ class LoadedGenerator(nn.Module):
             z = slerp(a, b, t)
         else:
             z = (1 - t.view(1, -1, 1)) * a.unsqueeze(1) + t.view(1, -1, 1) * b.unsqueeze(1)
-        return self.decode(z.reshape(rows * steps, -1))
+        y = None
+        if self.classes:
+            per_row = self.labels(rows, labels) if labels is not None else None
+            if per_row is None:
+                per_row = torch.arange(rows, device=self.device) % len(self.classes)
+            y = per_row.repeat_interleave(steps)
+        elif labels is not None:
+            self.labels(rows, labels)  # the sentence: this generator takes no labels
+        return self.decode(z.reshape(rows * steps, -1), y)
+
+
+def _listed(classes: Sequence[str]) -> str:
+    """The classes as a message lists them: all of them, or the first twelve and how many more."""
+    shown = ", ".join(classes[:12])
+    return shown if len(classes) <= 12 else f"{shown} and {len(classes) - 12} more"
 
 
 def from_file(

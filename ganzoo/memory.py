@@ -79,8 +79,9 @@ def sample_bytes(shape: tuple[int, ...], itemsize: int = 4) -> int:
     return math.prod(shape) * itemsize
 
 
-def activation_bytes(net: Any, x: Any) -> float:
-    """Bytes a forward pass of ``net`` keeps for backward, per sample of the batch ``x``.
+def activation_bytes(net: Any, x: Any, *extra: Any) -> float:
+    """Bytes a forward pass of ``net`` keeps for backward, per sample of the batch ``x`` (``extra``:
+    the call's further arguments, a conditional network's labels).
 
     The outputs of every layer are summed: autograd keeps about that much for the backward pass.
     Run in eval mode under no_grad on the probe's input, so no random number is drawn and no
@@ -102,7 +103,7 @@ def activation_bytes(net: Any, x: Any) -> float:
     handles = [m.register_forward_hook(count) for m in net.modules() if next(m.children(), None) is None]
     try:
         with eval_mode(net), torch.no_grad():
-            net(x)
+            net(x, *extra)
     finally:
         for h in handles:
             h.remove()

@@ -107,6 +107,12 @@ def run_summary(info: dict[str, Any], image: bool | None = None) -> None:
         ("recipe", str(info["recipe"])),
         ("networks", f"G {info['generator']}, D {info['discriminator']}, loss {info['loss']}"),
         ("data", f"{info['dataset']}: {info['data']['size']:,} samples of {shape}"),
+    ]
+    if info.get("conditional"):  # a conditional run: the classes it can be asked for
+        classes = info["conditional"]
+        shown = ", ".join(classes[:12]) + (f" and {len(classes) - 12} more" if len(classes) > 12 else "")
+        rows.append(("conditional", f"on {len(classes)} classes: {shown}"))
+    rows += [
         ("iterations", steps),
         ("time", f"{seconds:.1f} s" if seconds is not None else "-"),
         ("seed, device", f"{info['seed']}, {info['device']}{world}"),

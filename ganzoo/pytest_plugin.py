@@ -4,10 +4,11 @@ Any test suite in an environment where ganzoo is installed gets:
 
 - ``ganzoo_register``: ``ganzoo_register(plugin)`` registers a module or object with hook
   implementations for this test only (it is removed afterwards);
-- ``ganzoo_tiny_dataset``: the name of a dataset of 64 synthetic 1x28x28 images registered for
-  this test, so a plugin's test needs no real data and no network;
+- ``ganzoo_tiny_dataset``: the name of a dataset of 64 synthetic 1x28x28 images in two classes
+  (falling and rising strokes) registered for this test, so a plugin's test needs no real data and
+  no network;
 - ``ganzoo_train``: ``ganzoo_train(arch, dataset="...", iterations=5, **options)`` trains on the
-  CPU into a temporary folder and returns the run directory.
+  CPU into a temporary folder and returns the run directory (``conditional=True``: a conditional run).
 """
 
 from __future__ import annotations
@@ -31,13 +32,15 @@ def _tiny_dataset_class() -> type:
     from ganzoo.components import Dataset
 
     class TinyImages(Dataset):
-        """64 blurry diagonal strokes, 1x28x28 in [0, 1], the same every time (seed 0)."""
+        """64 blurry diagonal strokes, 1x28x28 in [0, 1], the same every time (seed 0); two classes,
+        strokes that fall (even samples) and strokes that rise (odd ones), for conditional runs."""
 
         name = "ganzoo-tiny"
         modality = "image"
         shape = (1, 28, 28)
         value_range = (0.0, 1.0)
         splits = ("train", "test")
+        classes = ("falling", "rising")
         classifier = None
         defaults: ClassVar[dict[str, Any]] = {}
 
@@ -46,7 +49,12 @@ def _tiny_dataset_class() -> type:
             coords = torch.arange(28, dtype=torch.float32)
             offsets = torch.randint(-8, 9, (64, 1, 1), generator=g).float()
             dist = (coords.view(1, 28, 1) - coords.view(1, 1, 28) - offsets).abs()
-            return torch.exp(-(dist**2) / 8).unsqueeze(1)
+            images = torch.exp(-(dist**2) / 8).unsqueeze(1)
+            images[1::2] = images[1::2].flip(-1)  # the odd ones rise
+            return images
+
+        def labels(self, split: str = "train") -> torch.Tensor:
+            return torch.arange(64) % 2
 
     return TinyImages
 

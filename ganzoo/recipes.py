@@ -38,6 +38,11 @@ class Recipe:
     #: ``ganzoo train ARCH DATASET`` runs this recipe for its pair (``default = true`` in zoo.toml).
     default: bool = False
 
+    @property
+    def conditional(self) -> bool:
+        """Its runs condition on the data's classes (``conditional = true`` in its train table)."""
+        return self.train.get("conditional") is True
+
 
 def zoo_paths() -> list[Path]:
     """The zoo.toml files read, in order: the packaged one, then ``$GANZOO_ZOO`` if set."""
@@ -74,10 +79,12 @@ def parse_zoo(path: Path) -> dict[str, Recipe]:
     for recipe in recipes.values():
         if recipe.default:
             pair = tuple(recipe.components.get(k, "") for k in ("generator", "discriminator", "dataset"))
+            pair += ("conditional",) if recipe.conditional else ()
             if pair in seen:
+                what = "conditional runs of " if recipe.conditional else ""
                 raise RecipeError(
                     f"{path}: recipes '{seen[pair]}' and '{recipe.name}' are both the default for "
-                    f"{pair[0]} on {pair[2]}; keep `default = true` on one."
+                    f"{what}{pair[0]} on {pair[2]}; keep `default = true` on one."
                 )
             seen[pair] = recipe.name
     return recipes
@@ -142,9 +149,13 @@ def _flag(value: Any, fail: Any) -> bool:
     return value
 
 
-def find_recipe(recipes: dict[str, Recipe], arch: str, dataset: str) -> Recipe | None:
+def find_recipe(
+    recipes: dict[str, Recipe], arch: str, dataset: str, conditional: bool = False
+) -> Recipe | None:
     """The recipe ``ganzoo train ARCH DATASET`` runs: the pair's ``default = true`` one, else the
-    first for the pair (a later zoo.toml's default replaces an earlier one's)."""
+    first for the pair (a later zoo.toml's default replaces an earlier one's). Recipes whose train
+    table says ``conditional = true`` are chosen by ``--conditional`` only, which falls back to the
+    pair's unconditional recipe when it has none of them."""
     pair = [
         r
         for r in recipes.values()
@@ -152,6 +163,10 @@ def find_recipe(recipes: dict[str, Recipe], arch: str, dataset: str) -> Recipe |
         and r.components.get("discriminator") == arch
         and r.components.get("dataset") == dataset
     ]
+    if conditional and any(r.conditional for r in pair):
+        pair = [r for r in pair if r.conditional]
+    else:
+        pair = [r for r in pair if not r.conditional]
     defaults = [r for r in pair if r.default]
     if defaults:
         return defaults[-1]

@@ -140,12 +140,25 @@ def resolve(request: Request, lookup: Lookup, recipes: dict[str, Recipe] | None 
 
 def _recipe(request: Request, recipes: dict[str, Recipe]) -> Recipe | None:
     if request.recipe is None:
-        return find_recipe(recipes, request.arch, request.dataset)
+        conditional = _conditional_asked(request)
+        return find_recipe(recipes, request.arch, request.dataset, conditional)
     if request.recipe not in recipes:
         close = difflib.get_close_matches(request.recipe, list(recipes), n=3)
         hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
         raise UsageError(f"Unknown recipe '{request.recipe}'.{hint} See `ganzoo list recipes`.")
     return recipes[request.recipe]
+
+
+def _conditional_asked(request: Request) -> bool:
+    """Whether the command line asks for a conditional run (``--conditional`` or ``--set
+    conditional=true``), which picks the pair's conditional recipe."""
+    if request.options.get("conditional") is not None:
+        return bool(request.options["conditional"])
+    for item in request.sets:
+        key, sep, value = item.partition("=")
+        if sep and key.strip() == "conditional":
+            return value.strip().lower() == "true"
+    return False
 
 
 def _recipe_params(recipe: Recipe, names: dict[str, str], params: dict[str, dict[str, Any]]) -> None:

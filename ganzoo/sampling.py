@@ -82,3 +82,14 @@ def save_grid(images: torch.Tensor, path: Path, columns: int | None = None) -> N
     image = Image.frombytes("L" if channels == 1 else "RGB", (width, height), pixels.numpy().tobytes())
     with atomic_path(Path(path)) as tmp:
         image.save(tmp, format="PNG")
+
+
+def grid_columns(n: int, classes: int) -> int:
+    """The columns of a conditional run's grid of ``n`` samples: one row a class, so ceil(n / classes)
+    (a multiple of the class count fills every row; otherwise the last class's row is short)."""
+    return max(1, math.ceil(n / classes))
+
+
+def grid_labels(n: int, classes: int, device: torch.device | str = "cpu") -> torch.Tensor:
+    """The class of each sample of such a grid, row by row: class 0 first."""
+    return torch.arange(n, device=device) // grid_columns(n, classes)

@@ -31,9 +31,10 @@ AUGMENT_OPS = ("color", "translation", "cutout")
 #: Component hyperparameters ganzoo itself implements for every loss and every discriminator, beside
 #: the ones a component declares (``--set loss.r1=10``, ``--set discriminator.spectral_norm=true``):
 #: zero-centred R1/R2 gradient penalties and how often they are computed (ganzoo.training.regularize),
+#: the weight of ACGAN's auxiliary classification loss in a conditional run (ganzoo.training.step),
 #: and spectral normalisation of D's Linear and Conv layers (ganzoo.build).
 CORE_PARAMS: dict[str, dict[str, Any]] = {
-    "loss": {"r1": 0.0, "r2": 0.0, "reg_every": 1},
+    "loss": {"r1": 0.0, "r2": 0.0, "reg_every": 1, "acgan": 0.0},
     "discriminator": {"spectral_norm": False},
 }
 #: Seeds are below 2^32: torch's CPU generator (a Mersenne Twister) keeps only a seed's low 32 bits,
@@ -92,6 +93,9 @@ class TrainSettings:
     )
     batch_size: int = setting(128, "Real samples per discriminator step.", option=True, ge=1)
     latent_dim: int = setting(100, "The generator's noise dimension.", option=True, ge=1)
+    conditional: bool = setting(
+        False, "Condition both networks on the data's class labels (a class-conditional GAN).", option=True
+    )
     prior: str = setting("normal", "The noise prior.", choices=PRIORS)
     optimizer_g: str = setting("adam", "The generator's optimiser.", choices=OPTIMIZERS)
     lr_g: float = setting(0.0002, "Generator learning rate.", option=True, gt=0)

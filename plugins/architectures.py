@@ -12,11 +12,13 @@ ARCHITECTURES = {
     ),
     "dcgan": (
         "ganzoo.plugins.dcgan",
-        "DCGAN (source 001): 5x5 stride-2 (transposed) convs with BN and LReLU 0.2, depth from image size.",
+        "DCGAN (source 001): 5x5 stride-2 (transposed) convs with BN and LReLU 0.2, depth from image size; "
+        "conditional: class BN in G, projection D.",
     ),
     "vanilla-mlp": (
         "ganzoo.plugins.vanilla_mlp",
-        "Vanilla MLP GAN (source 002): 100→128→784, LeakyReLU 0.01.",
+        "Vanilla MLP GAN (source 002): 100→128→784, LeakyReLU 0.01; "
+        "conditional: class vector in G, projection D.",
     ),
     "transpose-conv": (
         "ganzoo.plugins.transpose_conv",

@@ -12,6 +12,11 @@ left is the start size s, so H = s·2^k. Sizes with k ≥ 2 and s ≤ 8 are acce
     28 → s=7, k=2: 7x7x256 → 14x14x128 → 28x28xC
     32 → s=4, k=3: 4x4x512 → 8x8x256 → 16x16x128 → 32x32xC   (the source's SVHN network)
     64 → s=4, k=4: 4x4x1024 → 8x8x512 → 16x16x256 → 32x32x128 → 64x64xC
+
+Conditional (``--conditional``): every BatchNorm of G becomes a conditional BatchNorm, its scale
+and shift learned per class (as Miyato & Koyama 2018 condition their generator), and D is a
+projection discriminator on its flattened last features. Built without classes, both are exactly
+the unconditional networks, parameter for parameter.
 """
 
 from __future__ import annotations
@@ -23,9 +28,9 @@ import torch
 from torch import nn
 
 from ganzoo.components import DataSpec
-from ganzoo.components import Discriminator as BaseDiscriminator
 from ganzoo.components import Generator as BaseGenerator
 from ganzoo.errors import IncompatibleError
+from ganzoo.layers import ConditionalBatchNorm2d, Projection, ProjectionDiscriminator
 
 ADAM: dict[str, Any] = {"optimizer": "adam", "lr": 0.0002, "betas": [0.5, 0.999]}
 
@@ -50,8 +55,10 @@ def _check_square(cls: Any, data: DataSpec) -> None:
         )
 
 
-def _batch_norm(channels: int) -> nn.BatchNorm2d:
+def _batch_norm(channels: int, classes: int = 0) -> nn.Module:
     # tf.layers.batch_normalization: momentum 0.99 (PyTorch's 0.01) and epsilon 1e-3.
+    if classes:
+        return ConditionalBatchNorm2d(channels, classes, momentum=0.01, eps=1e-3)
     return nn.BatchNorm2d(channels, momentum=0.01, eps=1e-3)
 
 
@@ -68,6 +75,7 @@ class Generator(BaseGenerator):
     """
 
     output = "tanh"
+    conditional = True
     defaults: ClassVar[dict[str, Any]] = {"base_channels": 128, "negative_slope": 0.2}
     train_defaults: ClassVar[dict[str, Any]] = {
         "latent_dim": 100,
@@ -89,24 +97,30 @@ class Generator(BaseGenerator):
         channels, side, _ = data.shape
         start, stages = plan(side)
         widths = [base_channels * 2 ** (stages - 1 - i) for i in range(stages)]  # 512, 256, 128 at 32x32
+        classes = len(data.classes)
         layers: list[nn.Module] = [
             nn.Linear(latent_dim, widths[0] * start * start),
             nn.Unflatten(1, (widths[0], start, start)),
-            _batch_norm(widths[0]),
+            _batch_norm(widths[0], classes),
             nn.LeakyReLU(negative_slope),
         ]
         for c_in, c_out in pairwise(widths):
-            layers += [_up(c_in, c_out), _batch_norm(c_out), nn.LeakyReLU(negative_slope)]
+            layers += [_up(c_in, c_out), _batch_norm(c_out, classes), nn.LeakyReLU(negative_slope)]
         layers += [_up(widths[-1], channels), nn.Tanh()]
         self.net = nn.Sequential(*layers)
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        out: torch.Tensor = self.net(z)
-        return out
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        if labels is None:
+            out: torch.Tensor = self.net(z)
+            return out
+        for layer in self.net:
+            z = layer(z, labels) if isinstance(layer, ConditionalBatchNorm2d) else layer(z)
+        return z
 
 
-class Discriminator(BaseDiscriminator):
-    """[5x5 stride-2 conv (64, 128, 256 …) → BN (not on the first) → LReLU 0.2] x k → Dense 1 (a logit)."""
+class Discriminator(ProjectionDiscriminator):
+    """[5x5 stride-2 conv (64, 128, 256 …) → BN (not on the first) → LReLU 0.2] x k → Dense 1 (a logit);
+    conditional: plus the projection of the flattened last features on the label's embedding."""
 
     defaults: ClassVar[dict[str, Any]] = {"base_channels": 64, "negative_slope": 0.2}
     train_defaults: ClassVar[dict[str, Any]] = dict(ADAM)
@@ -127,8 +141,7 @@ class Discriminator(BaseDiscriminator):
             if i > 0:
                 layers.append(_batch_norm(c_out))
             layers.append(nn.LeakyReLU(negative_slope))
-        layers += [nn.Flatten(), nn.Linear(widths[-1] * start * start, 1)]
+        features = widths[-1] * start * start
+        layers += [nn.Flatten(), nn.Linear(features, 1)]
         self.net = nn.Sequential(*layers)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x).view(-1)
+        self.projection = Projection(features, len(data.classes)) if data.classes else None

@@ -1,5 +1,10 @@
 """The vanilla MLP GAN of source 002 (Langr & Bok, "GANs in Action", Manning 2019, chapter 3):
-one hidden layer each side, the fully connected GAN of Goodfellow et al. 2014 at its smallest."""
+one hidden layer each side, the fully connected GAN of Goodfellow et al. 2014 at its smallest.
+
+Conditional (``--conditional``): G adds a learned vector per class to its hidden layer's input,
+which is the one-hot label concatenated with z of Mirza & Osindero 2014 ("Conditional GANs"); D is a
+projection discriminator (Miyato & Koyama 2018) on its hidden features. Built without classes, both
+are exactly the unconditional networks, parameter for parameter."""
 
 from __future__ import annotations
 
@@ -9,8 +14,8 @@ import torch
 from torch import nn
 
 from ganzoo.components import DataSpec
-from ganzoo.components import Discriminator as BaseDiscriminator
 from ganzoo.components import Generator as BaseGenerator
+from ganzoo.layers import Projection, ProjectionDiscriminator
 
 
 class Generator(BaseGenerator):
@@ -18,6 +23,7 @@ class Generator(BaseGenerator):
 
     modalities = ("image", "sequence")
     output = "tanh"
+    conditional = True
     defaults: ClassVar[dict[str, Any]] = {"hidden": 128, "negative_slope": 0.01}
     train_defaults: ClassVar[dict[str, Any]] = {
         "latent_dim": 100,
@@ -37,13 +43,22 @@ class Generator(BaseGenerator):
             nn.Linear(hidden, data.size),
             nn.Tanh(),
         )
+        # W·[z; onehot(y)] = W_z·z + W_y[:, y]: one learned vector per class added to the first layer.
+        self.embed = nn.Embedding(len(data.classes), hidden) if data.classes else None
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z).view(z.shape[0], *self.data.shape)
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        if self.embed is None or labels is None:
+            return self.net(z).view(z.shape[0], *self.data.shape)
+        first, *rest = self.net
+        h = first(z) + self.embed(labels).to(z.dtype)
+        for layer in rest:
+            h = layer(h)
+        return h.view(z.shape[0], *self.data.shape)
 
 
-class Discriminator(BaseDiscriminator):
-    """Flatten → Dense 128 → LeakyReLU 0.01 → Dense 1 (a logit; the seed's sigmoid is in the loss)."""
+class Discriminator(ProjectionDiscriminator):
+    """Flatten → Dense 128 → LeakyReLU 0.01 → Dense 1 (a logit; the seed's sigmoid is in the loss);
+    conditional: plus the projection of the hidden features on the label's embedding."""
 
     modalities = ("image", "sequence")
     defaults: ClassVar[dict[str, Any]] = {"hidden": 128, "negative_slope": 0.01}
@@ -57,6 +72,4 @@ class Discriminator(BaseDiscriminator):
             nn.LeakyReLU(negative_slope),
             nn.Linear(hidden, 1),
         )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x).view(-1)
+        self.projection = Projection(hidden, len(data.classes)) if data.classes else None

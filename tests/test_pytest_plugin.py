@@ -61,3 +61,9 @@ def test_the_tiny_dataset_is_images_in_range(
     assert torch.equal(x, ds.load("train"))  # the same every time
     run = ganzoo_train("dcgan", iterations=2)
     assert (run / "generator.safetensors").is_file()
+
+
+def test_the_tiny_dataset_has_two_classes_for_a_conditional_plugin(ganzoo_train: Callable[..., Path]) -> None:
+    run = ganzoo_train("vanilla-mlp", conditional=True, iterations=3)
+    config = json.loads((run / "config.json").read_text())
+    assert config["data"]["classes"] == ["falling", "rising"] and config["run"]["train"]["conditional"]

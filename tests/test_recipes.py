@@ -44,3 +44,16 @@ def test_a_default_recipe_wins_for_its_pair_and_two_defaults_are_refused(tmp_pat
     zoo.write_text(f"[a]\ndefault = 1\n{pair}")
     with pytest.raises(RecipeError, match="key 'default' must be true or false"):
         parse_zoo(zoo)
+
+
+def test_conditional_picks_the_pairs_conditional_recipe_and_falls_back_to_the_plain_one() -> None:
+    from ganzoo.recipes import find_recipe, load_recipes
+
+    recipes = load_recipes()
+    assert find_recipe(recipes, "dcgan", "mnist").name == "dcgan-mnist"  # type: ignore[union-attr]
+    assert find_recipe(recipes, "dcgan", "mnist", conditional=True).name == "dcgan-mnist-conditional"  # type: ignore[union-attr]
+    # No conditional recipe for the pair: --conditional conditions the pair's default.
+    assert find_recipe(recipes, "dcgan", "cifar10", conditional=True).name == "dcgan-cifar10"  # type: ignore[union-attr]
+    for r in recipes.values():
+        if r.conditional:
+            assert r.name.endswith("-conditional") and r.train["samples"] % 10 == 0

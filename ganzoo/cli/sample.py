@@ -38,6 +38,17 @@ from ganzoo.cli.common import DEVICE_HELP, positive
     type=click.Path(path_type=Path),
     help="A .png grid, a .safetensors file (tensor 'samples') or a folder (one PNG each).",
 )
+@click.option(
+    "--class",
+    "cls",
+    help="A conditional run: generate this class, by name (--class sneaker) or number (--class 7).",
+)
+@click.option(
+    "--per-class",
+    type=int,
+    callback=positive,
+    help="A conditional run: N samples of every class, one row a class (instead of -n).",
+)
 @click.option("--device", help=DEVICE_HELP)
 def generate_cmd(
     run: Path,
@@ -49,11 +60,16 @@ def generate_cmd(
     interpolate: bool,
     steps: int,
     out: Path | None,
+    cls: str | None,
+    per_class: int | None,
     device: str | None,
 ) -> None:
     """Sample a trained generator: RUN is a run directory or a generator.safetensors file."""
     from ganzoo.api import generate
+    from ganzoo.errors import UsageError
 
+    if per_class is not None and (n is not None or interpolate):
+        raise UsageError("--per-class sets how many samples (N of every class); drop -n and --interpolate.")
     n = n or (8 if interpolate else 64)
     path = generate(
         run,
@@ -66,8 +82,14 @@ def generate_cmd(
         smooth=smooth,
         interpolate=interpolate,
         steps=steps,
+        cls=cls,
+        per_class=per_class,
     )
-    what = f"{n} walks of {steps} samples" if interpolate else f"{n} samples"
+    if per_class is not None:
+        what = f"{per_class} samples of every class"
+    else:
+        what = f"{n} walks of {steps} samples" if interpolate else f"{n} samples"
+        what += f" of class {cls}" if cls is not None else ""
     click.echo(f"wrote {what} to {path}")
 
 

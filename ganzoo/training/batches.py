@@ -23,13 +23,21 @@ class TensorBatches:
     With ``world`` > 1 (torchrun) every rank holds the same generator state and draws the same
     global batch of ``world × size`` indices; rank r takes the r-th slice. The ranks' batches are
     therefore disjoint within a step, and together they are the batch one process would draw at
-    ``world × size``.
+    ``world × size``. ``labels``: the class label of each sample (int64, (N,)) for a conditional run,
+    drawn with the same indices, so no random number more is drawn than without them.
     """
 
     def __init__(
-        self, data: torch.Tensor, order: str, rng: torch.Generator, rank: int = 0, world: int = 1
+        self,
+        data: torch.Tensor,
+        order: str,
+        rng: torch.Generator,
+        rank: int = 0,
+        world: int = 1,
+        labels: torch.Tensor | None = None,
     ) -> None:
         self.data, self.order, self.rng = data, order, rng
+        self.labels = None if labels is None else labels.to(data.device)
         self.rank, self.world = rank, world
         self.n = data.shape[0]
         nhwc = data.ndim == 4 and data.is_contiguous(memory_format=torch.channels_last)
@@ -39,6 +47,10 @@ class TensorBatches:
         self.cursor = self.n  # start a new epoch on the first draw
 
     def next(self, size: int) -> torch.Tensor:
+        return self.draw(size)[0]
+
+    def draw(self, size: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The next batch and, when the data has them, its class labels (the same indices)."""
         mine = slice(self.rank * size, (self.rank + 1) * size)
         if self.order == "random":
             idx = torch.randint(self.n, (size * self.world,), generator=self.rng, device=self.device)
@@ -49,12 +61,14 @@ class TensorBatches:
                 self.perm = torch.randperm(self.n, generator=self.rng, device=self.device)
         start, self.cursor = self.cursor + mine.start, self.cursor + size * self.world
         if self.order == "sequential":
-            return self.data[start : start + size]
+            labels = None if self.labels is None else self.labels[start : start + size]
+            return self.data[start : start + size], labels
         return self._take(self.perm[start : start + size])
 
-    def _take(self, idx: torch.Tensor) -> torch.Tensor:
+    def _take(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         # index_select returns NCHW whatever its input; indexing keeps a channels-last layout.
-        return self.data[idx] if self.channels_last else self.data.index_select(0, idx)
+        x = self.data[idx] if self.channels_last else self.data.index_select(0, idx)
+        return x, None if self.labels is None else self.labels.index_select(0, idx)
 
     def state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         return {"perm": self.perm}, {"cursor": self.cursor}
@@ -70,6 +84,7 @@ class StreamBatches:
 
     Batches are drawn at random with replacement whatever the order asked for; a resumed run
     continues with new draws rather than the exact batches an uninterrupted run would have seen.
+    ``labels``: each sample's class label for a conditional run, loaded with it by the workers.
     """
 
     def __init__(
@@ -81,10 +96,14 @@ class StreamBatches:
         device: torch.device,
         batch_size: int,
         channels_last: bool = False,
+        labels: torch.Tensor | None = None,
     ) -> None:
         from torch.utils.data import DataLoader, RandomSampler
 
         self.n = len(dataset)
+        self.labeled = labels is not None
+        if labels is not None:
+            dataset = Labeled(dataset, labels)
         self.value_range, self.out_range, self.device = value_range, out_range, device
         self.channels_last = channels_last
         sampler_rng = torch.Generator()
@@ -102,15 +121,40 @@ class StreamBatches:
         self.it = iter(self.loader)
 
     def next(self, size: int) -> torch.Tensor:
+        return self.draw(size)[0]
+
+    def draw(self, size: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The next batch and, in a conditional run, its class labels."""
         batch = next(self.it)
+        labels = None
         if isinstance(batch, (list, tuple)):
+            if self.labeled:
+                labels = batch[1][:size].to(self.device, non_blocking=True)
             batch = batch[0]
         batch = batch[:size].to(self.device, non_blocking=True).float()
         batch = rescale(batch, self.value_range, self.out_range)
-        return batch.contiguous(memory_format=torch.channels_last) if self.channels_last else batch
+        if self.channels_last:
+            batch = batch.contiguous(memory_format=torch.channels_last)
+        return batch, labels
 
     def state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         return {}, {}
 
     def restore(self, tensors: dict[str, torch.Tensor], state: dict[str, Any]) -> None:
         pass
+
+
+class Labeled:
+    """A map-style dataset's samples paired with their class labels, for the loader's workers."""
+
+    def __init__(self, dataset: Any, labels: torch.Tensor) -> None:
+        self.dataset, self.labels = dataset, labels
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, i: int) -> tuple[Any, torch.Tensor]:
+        item = self.dataset[i]
+        if isinstance(item, (list, tuple)):  # a dataset whose items are (sample, ...) pairs
+            item = item[0]
+        return item, self.labels[i]

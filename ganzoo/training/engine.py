@@ -25,7 +25,8 @@ from ganzoo.settings import TrainSettings
 #: convolutions, above all) and as fast for the DCGANs (docs/performance.md).
 CHANNELS_LAST_DEVICES = ("cuda", "cpu")
 
-Net = Callable[[torch.Tensor], torch.Tensor]
+#: A network as the step calls it: ``net(x)``, or ``net(x, labels)`` in a conditional run.
+Net = Callable[..., torch.Tensor]
 
 
 def native_bf16(device: torch.device) -> bool:
@@ -141,10 +142,11 @@ class Engine:
             self.d_frozen = torch.compile(self.D) if group is not None else self.d_net
         self.d_params = list(self.D.parameters())
 
-    def forward(self, net: Net, x: torch.Tensor) -> torch.Tensor:
-        """One network's forward pass, under autocast with ``--precision bf16|fp16``."""
+    def forward(self, net: Net, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """One network's forward pass (on ``labels`` too in a conditional run), under autocast with
+        ``--precision bf16|fp16``."""
         with self.autocast:
-            return net(x)
+            return net(x) if labels is None else net(x, labels)
 
     def update(self, opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:
         """Backward and one optimiser step (under torchrun, DDP averages the gradients in backward)."""

@@ -22,7 +22,9 @@ from ganzoo.build import (
     build_dataset,
     build_loss,
     build_networks,
+    check_conditional,
     check_fits,
+    check_labels,
     check_values,
     component,
     components_for,
@@ -96,6 +98,11 @@ def build(
     spec = ds.spec()
     check_fits(parts.generator, spec)
     check_fits(parts.discriminator, spec)
+    check_conditional(parts, config, spec)  # before the data loads
+    if s.conditional and s.eval_every is not None:
+        from ganzoo.evaluate import check_class_samples
+
+        check_class_samples(s.eval_n, len(spec.classes), "--set eval_n=")
     loss = build_loss(parts.loss, config)
     if loss.pairwise and not ORDERS[s.d_update].both_batches:
         raise UsageError(
@@ -109,6 +116,7 @@ def build(
             f"The dataset '{config.dataset}' holds no samples in its train split; nothing to train on."
         )
     check_values(real, spec, config.dataset)  # values outside value_range would train silently
+    labels = check_labels(ds, spec, config.dataset, int(n_real)) if s.conditional and spec.classes else None
     evaluator = None
     if s.eval_every is not None and main:  # no extractor for the data: say so before training
         from ganzoo.evaluate import Evaluator
@@ -153,7 +161,7 @@ def build(
     # Built before the run directory: what the trainer refuses (a data shape, --sync-bn on the
     # CPU, channels-last sequences) leaves nothing behind.
     trainer = Trainer(
-        config, g, d, loss, spec, real, device, plan.run, record.seed, everyone, evaluator, group
+        config, g, d, loss, spec, real, device, plan.run, record.seed, everyone, evaluator, group, labels
     )
     # The trainer keeps its own copy in the generator's range; the dataset object caches the
     # loaded one (188 MB of float32 for MNIST): let it go (an evaluator holds its own reference).
@@ -190,8 +198,9 @@ def check_sizes(
             f"give at most {n_real}."
         )
     one = memory.sample_bytes(spec.shape)
-    g_act = memory.activation_bytes(g, torch.zeros(2, s.latent_dim))
-    d_act = memory.activation_bytes(d, torch.zeros(2, *spec.shape))
+    labels = (torch.zeros(2, dtype=torch.long),) if s.conditional else ()
+    g_act = memory.activation_bytes(g, torch.zeros(2, s.latent_dim), *labels)
+    d_act = memory.activation_bytes(d, torch.zeros(2, *spec.shape), *labels)
     weights = sum(p.numel() for net in (g, d) for p in net.parameters()) * 4
     # A step keeps G's activations and D's for the real and the fake batch, then their gradients
     # (three times covers R1's double backward); the weights have gradients, Adam's two moments

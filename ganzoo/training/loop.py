@@ -20,7 +20,7 @@ from ganzoo.figures import LOSSES
 from ganzoo.optim import make_optimizer
 from ganzoo.record import RunResult
 from ganzoo.rundir import Run
-from ganzoo.sampling import eval_mode, noise, rescale
+from ganzoo.sampling import eval_mode, grid_labels, noise, rescale
 from ganzoo.settings import RunConfig, TrainSettings
 from ganzoo.training import state as checkpoints
 from ganzoo.training.augment import augmenter
@@ -62,6 +62,7 @@ class Trainer:
         reporters: Sequence[Reporter] = (),
         evaluator: Evaluator | None = None,
         group: distributed.Group | None = None,
+        labels: torch.Tensor | None = None,
     ) -> None:
         self.config, self.settings = config, config.train
         s = self.settings
@@ -69,7 +70,9 @@ class Trainer:
         self.main = group is None or group.main  # only rank 0 writes the run directory
         self.engine = Engine(generator, discriminator, s, spec, device, group)
         self.out_range = type(generator).output_range()
-        self.batches, noise_rng, data_rng = self._batches(real, device)
+        # A conditional run: the data's class labels, and how many classes they count.
+        self.classes = len(spec.classes) if s.conditional else 0
+        self.batches, noise_rng, data_rng = self._batches(real, device, labels)
         self.n = self.batches.n
         # A few real samples (in the data's range) to draw beside generated sequences.
         self.real_preview = None
@@ -100,9 +103,14 @@ class Trainer:
             fixed_z=noise(s.prior, s.samples, s.latent_dim, fixed, device),
             tally=Tally(torch.zeros(0, device=device)),
         )
+        # The grids' labels: row by row, one class a row (grid_labels), the same all run long.
+        self.fixed_labels = grid_labels(s.samples, self.classes, device) if self.classes else None
         augment = augmenter(s.augment, noise_rng, self.out_range) if spec.modality == "image" else None
         regularizers = Regularizers.from_params(config.params.get("loss", {}))
-        self.iteration = Iteration(self.engine, loss, self.state, s, s.ema, regularizers, augment)
+        acgan = float(config.params.get("loss", {}).get("acgan", 0.0))
+        self.iteration = Iteration(
+            self.engine, loss, self.state, s, s.ema, regularizers, augment, self.classes, acgan
+        )
         self.figure_names = self.iteration.names
         self.state.tally.sums = torch.zeros(len(self.figure_names), device=device)
         self.reporters = Reporters(list(reporters))
@@ -113,7 +121,7 @@ class Trainer:
         self._t0 = time.perf_counter()
 
     def _batches(
-        self, real: Any, device: torch.device
+        self, real: Any, device: torch.device, labels: torch.Tensor | None
     ) -> tuple[TensorBatches | StreamBatches, torch.Generator, torch.Generator]:
         """Where real batches come from, this rank's noise stream and the batch-index stream.
 
@@ -138,6 +146,7 @@ class Trainer:
                 device,
                 self.settings.batch_size,
                 self.engine.channels_last,
+                labels,
             )
             return stream, noise_rng, data_rng
         if real.ndim < 2 or tuple(real.shape[1:]) != self.spec.shape:
@@ -148,7 +157,8 @@ class Trainer:
         # The data lives on the device once, already in the generator's output range.
         data = rescale(real.to(torch.float32), self.spec.value_range, self.out_range).to(device)
         data = self.engine.data_layout(data)
-        return TensorBatches(data, self.settings.data_order, data_rng, rank, world), noise_rng, data_rng
+        batches = TensorBatches(data, self.settings.data_order, data_rng, rank, world, labels)
+        return batches, noise_rng, data_rng
 
     # -- what reporters read ------------------------------------------------------------------------
     @property
@@ -176,10 +186,14 @@ class Trainer:
         return time.perf_counter() - self._t0
 
     @torch.inference_mode()
-    def sample(self, z: torch.Tensor) -> torch.Tensor:
-        """Samples from the sampler in eval mode: images in [0, 1], sequences in the data's range."""
+    def sample(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Samples from the sampler in eval mode: images in [0, 1], sequences in the data's range.
+        A conditional run's samples are of ``labels`` (the grid's, :attr:`fixed_labels`, if None)."""
+        if self.classes and labels is None:  # the grid's layout: one class a row
+            same = self.fixed_labels is not None and len(z) == len(self.fixed_labels)
+            labels = self.fixed_labels if same else grid_labels(len(z), self.classes, z.device)
         with eval_mode(self.sampler) as g:
-            x = g(z).float()
+            x = (g(z) if labels is None else g(z, labels)).float()
         if self.spec.modality == "image":
             return rescale(x, self.out_range, (0.0, 1.0)).clamp(0, 1)
         return rescale(x, self.out_range, self.spec.value_range)

@@ -39,6 +39,8 @@ class Trainer(Protocol):
     iterations: int  # the run's last iteration
     evaluator: Evaluator | None  # with --eval-every, on rank 0
     real_preview: torch.Tensor | None  # a few real curves (sequence data), in the data's range
+    classes: int  # a conditional run's class count; 0 for an unconditional run
+    fixed_labels: torch.Tensor | None  # a conditional run: the grid's labels, one class a row
 
     @property
     def step(self) -> int:
@@ -59,8 +61,9 @@ class Trainer(Protocol):
     def elapsed(self) -> float:
         """Seconds of training so far, earlier sessions of a resumed run included."""
 
-    def sample(self, z: torch.Tensor) -> torch.Tensor:
-        """Samples for ``z`` in eval mode: images in [0, 1], sequences in the data's range."""
+    def sample(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Samples for ``z`` in eval mode: images in [0, 1], sequences in the data's range (a
+        conditional run's of ``labels``; of :attr:`fixed_labels` for the grid's noise)."""
 
     def evaluated(self, figures: dict[str, Any]) -> None:
         """Hand an evaluation's figures to the run's result and to every reporter."""
@@ -187,9 +190,10 @@ class SampleGrids(Reporter):
     def on_samples_due(self, trainer: Trainer) -> None:
         path = trainer.run.file(rundir.SAMPLES) / f"step-{trainer.step:07d}.png"
         if trainer.spec.modality == "image":
-            from ganzoo.sampling import save_grid
+            from ganzoo.sampling import grid_columns, save_grid
 
-            save_grid(trainer.sample(trainer.fixed_z), path)
+            columns = grid_columns(trainer.settings.samples, trainer.classes) if trainer.classes else None
+            save_grid(trainer.sample(trainer.fixed_z), path, columns)
         elif trainer.real_preview is not None:
             from ganzoo.plots import plot_curves
 
@@ -234,7 +238,7 @@ class PeriodicEval(Reporter):
 
         s = trainer.settings
         with eval_mode(trainer.sampler) as g:
-            figures = self.evaluator.evaluate_generator(g, s.prior, s.latent_dim)
+            figures = self.evaluator.evaluate_generator(g, s.prior, s.latent_dim, trainer.classes)
         trainer.evaluated(figures)
 
 

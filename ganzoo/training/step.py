@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -37,6 +38,7 @@ class DStep:
     loss_fake: torch.Tensor | None  # per-batch: on the fake batch; pairwise: None
     penalties: dict[str, torch.Tensor]
     real_seen: torch.Tensor  # the real batch as D saw it (augmented)
+    labels: torch.Tensor | None = None  # a conditional run: the class labels of both batches
 
 
 class Iteration:
@@ -46,6 +48,11 @@ class Iteration:
     loop) and, with ``--on-nan skip``, skips an update whose loss is not finite. The figures are
     :attr:`names`: D's losses (per batch, or its pairwise objective), G's loss, D(x), D(G(z)), D's
     accuracy on each batch, then one per penalty term.
+
+    In a conditional run (``classes`` > 0) D's step draws a labelled real batch, G makes its fake
+    batch for the same labels, and D sees each batch with them; G's step on fresh noise draws its
+    labels uniformly from the noise stream. With ``loss.acgan`` > 0 D's auxiliary classifier learns
+    the labels of both batches and G is rewarded when it classifies G's samples as their labels.
     """
 
     def __init__(
@@ -57,6 +64,8 @@ class Iteration:
         ema_decay: float | None,
         regularizers: Regularizers | None = None,
         augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        classes: int = 0,
+        acgan: float = 0.0,
     ) -> None:
         self.engine, self.loss, self.state, self.s = engine, loss, state, s
         self.order = ORDERS[s.d_update]
@@ -73,12 +82,24 @@ class Iteration:
         self.skip_nonfinite = s.on_nan == "skip"
         self.skipped_now = False
         self.skipped_in_a_row = 0
+        self.classes, self.acgan = classes, acgan
         losses = PAIRWISE_FIGURES if self.pairwise else PER_BATCH_FIGURES
-        self.penalty_names = (*loss.penalty_names(), *self.regularizers.names())
+        acgan_names = ("acgan",) if acgan > 0 else ()
+        self.penalty_names = (*loss.penalty_names(), *self.regularizers.names(), *acgan_names)
         self.names: tuple[str, ...] = (*losses, *self.penalty_names)
 
     def z(self, n: int) -> torch.Tensor:
         return noise(self.s.prior, n, self.s.latent_dim, self.state.noise, self.engine.device)
+
+    def y(self, n: int) -> torch.Tensor | None:
+        """Class labels for G's fresh noise, uniform over the classes; None in an unconditional run."""
+        if not self.classes:
+            return None
+        return torch.randint(self.classes, (n,), generator=self.state.noise, device=self.engine.device)
+
+    def g(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        """G's samples for noise ``z`` (and, in a conditional run, ``labels``)."""
+        return self.engine.forward(self.engine.g_net, z, labels)
 
     def seen(self, x: torch.Tensor) -> torch.Tensor:
         """A batch as D sees it: augmented when the run augments."""
@@ -97,36 +118,58 @@ class Iteration:
             return
         self.engine.update(opt, loss)
 
-    def penalties(self, real: torch.Tensor, fake: torch.Tensor, d_step: int) -> dict[str, torch.Tensor]:
-        """The loss's own penalty terms, then R1 and R2 when the run asks for them."""
-        d = self.engine.d_penalty
+    def penalties(
+        self, real: torch.Tensor, fake: torch.Tensor, d_step: int, labels: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
+        """The loss's own penalty terms, then R1 and R2 when the run asks for them, then ACGAN's
+        classification loss. In a conditional run the penalties see D bound to the batches' labels
+        (both batches share them), so a penalty written for unconditional D serves it unchanged."""
+        d: Any = self.engine.d_penalty
+        if labels is not None:
+            d = Conditioned(d, labels)
         terms = self.loss.penalties(d, real, fake)
         if self.regularizers.names():
             terms = {**terms, **self.regularizers.terms(d, real, fake, d_step)}
+        if self.acgan > 0 and labels is not None:
+            terms["acgan"] = self.acgan * (
+                self.classify_loss(real, labels) + self.classify_loss(fake, labels)
+            )
         return terms
 
-    def d(self, x: torch.Tensor, net: Net | None = None) -> torch.Tensor:
-        """D's logits on ``x``, (N,): a D returning (N, 1), which the build probe allows, is flattened
-        here, the one place its output enters the losses and the figures."""
-        return self.engine.forward(self.engine.d_net if net is None else net, x).flatten()
+    def classify_loss(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """ACGAN's classification loss: cross-entropy of D's auxiliary classifier on ``x``."""
+        with self.engine.autocast:
+            logits = self.engine.D.classify(x)  # type: ignore[operator]
+        return torch.nn.functional.cross_entropy(logits.float(), labels)
+
+    def d(self, x: torch.Tensor, net: Net | None = None, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """D's logits on ``x`` (with ``labels`` in a conditional run), (N,): a D returning (N, 1),
+        which the build probe allows, is flattened here, the one place its output enters the losses
+        and the figures."""
+        return self.engine.forward(self.engine.d_net if net is None else net, x, labels).flatten()
 
     def __call__(self) -> None:
         engine, s, state = self.engine, self.s, self.state
         fake = torch.empty(0)
         d_step: DStep | None = None
         for k in range(s.d_steps):
-            real = state.batches.next(self.d_batch)
+            real, labels = state.batches.draw(self.d_batch)
             # Keep the graph through G only for the fake batch G's step will reuse.
             with torch.set_grad_enabled(self.reuse and k == s.d_steps - 1):
-                fake = engine.forward(engine.g_net, self.z(self.d_batch))
-            d_step = self.order.update_d(self, real, fake.detach(), state.step * s.d_steps + k)
+                fake = self.g(self.z(self.d_batch), labels)
+            d_step = self.order.update_d(self, real, fake.detach(), labels, state.step * s.d_steps + k)
         assert d_step is not None
+        g_labels = d_step.labels
         if not self.reuse:
-            fake = engine.forward(engine.g_net, self.z(s.batch_size))
+            z = self.z(s.batch_size)
+            g_labels = self.y(s.batch_size)
+            fake = self.g(z, g_labels)
         with engine.d_held():  # no weight gradients for D during G's step
-            fake_logits = self.d(self.seen(fake), engine.d_frozen)
+            fake_logits = self.d(self.seen(fake), engine.d_frozen, g_labels)
             real_logits = self._real_logits_for_g(d_step, fake.shape[0]) if self.pairwise else None
             g_loss = self.loss.g_loss(fake_logits, real_logits)
+            if self.acgan > 0 and g_labels is not None:
+                g_loss = g_loss + self.acgan * self.classify_loss(self.seen(fake), g_labels)
             state.optimizers["generator"].zero_grad(set_to_none=True)
             self.update(state.optimizers["generator"], g_loss)
         if self.ema_decay is not None:
@@ -165,10 +208,23 @@ class Iteration:
     def _real_logits_for_g(self, d_step: DStep, n: int) -> torch.Tensor:
         """D's logits on a real batch for G's pairwise objective, as D is after its update: the batch
         D's last step saw, or a fresh one of G's batch size when the two differ (the mixed order)."""
-        real = d_step.real_seen
+        real, labels = d_step.real_seen, d_step.labels
         if real.shape[0] != n:
-            real = self.seen(self.state.batches.next(n))
-        return self.d(real, self.engine.d_frozen)
+            real, labels = self.state.batches.draw(n)
+            real = self.seen(real)
+        return self.d(real, self.engine.d_frozen, labels)
+
+
+class Conditioned(torch.nn.Module):
+    """A conditional D with its labels bound: ``Conditioned(d, y)(x)`` is ``d(x, y)``, so that a
+    loss's penalty (or R1) that calls D on one argument conditions it on the batch's labels."""
+
+    def __init__(self, discriminator: Net, labels: torch.Tensor) -> None:
+        super().__init__()
+        self.discriminator, self.labels = discriminator, labels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.discriminator(x, self.labels)
 
 
 def _total(loss: torch.Tensor, penalties: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -180,44 +236,51 @@ def _total(loss: torch.Tensor, penalties: dict[str, torch.Tensor]) -> torch.Tens
 # -- the update orders ------------------------------------------------------------------------------
 
 
-def split(it: Iteration, real: torch.Tensor, fake: torch.Tensor, d_step: int) -> DStep:
+def split(
+    it: Iteration, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None, d_step: int
+) -> DStep:
     """Two updates, on the real batch and then on the fake one (the two Keras ``train_on_batch``
     calls of Langr & Bok, "GANs in Action", 2019, chapter 3: source 002). The penalties, which need
     both batches, go with the second. Per-batch losses only."""
     opt = it.state.optimizers["discriminator"]
     real, fake = it.seen(real), it.seen(fake)
     opt.zero_grad(set_to_none=True)
-    real_logits = it.d(real)
+    real_logits = it.d(real, labels=labels)
     loss_real = it.loss.d_real(real_logits)
     it.update(opt, loss_real)
     opt.zero_grad(set_to_none=True)
-    fake_logits = it.d(fake)
+    fake_logits = it.d(fake, labels=labels)
     loss_fake = it.loss.d_fake(fake_logits)
-    penalties = it.penalties(real, fake, d_step)
+    penalties = it.penalties(real, fake, d_step, labels)
     it.update(opt, _total(loss_fake, penalties))
-    return DStep(real_logits, fake_logits, loss_real, loss_fake, penalties, real)
+    return DStep(real_logits, fake_logits, loss_real, loss_fake, penalties, real, labels)
 
 
-def joint(it: Iteration, real: torch.Tensor, fake: torch.Tensor, d_step: int) -> DStep:
+def joint(
+    it: Iteration, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None, d_step: int
+) -> DStep:
     """One update on both losses, over two forward passes (the DCGAN of Radford et al. 2016 as
     source 001's TensorFlow code trains it: the sum of the real and the fake loss)."""
     opt = it.state.optimizers["discriminator"]
     real, fake = it.seen(real), it.seen(fake)
     opt.zero_grad(set_to_none=True)
-    real_logits, fake_logits = it.d(real), it.d(fake)
-    return _one_update(it, opt, real, fake, real_logits, fake_logits, d_step, mean=False)
+    real_logits, fake_logits = it.d(real, labels=labels), it.d(fake, labels=labels)
+    return _one_update(it, opt, real, fake, labels, real_logits, fake_logits, d_step, mean=False)
 
 
-def concat(it: Iteration, real: torch.Tensor, fake: torch.Tensor, d_step: int) -> DStep:
+def concat(
+    it: Iteration, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None, d_step: int
+) -> DStep:
     """One update on the mean loss over one forward pass of [real; fake] (a single Keras
     ``train_on_batch`` on the concatenated batch, as in Gildenblat's keras-dcgan, 2016, which
     source 000 follows, and source 003)."""
     opt = it.state.optimizers["discriminator"]
     real, fake = it.seen(real), it.seen(fake)
     opt.zero_grad(set_to_none=True)
-    logits = it.d(torch.cat([real, fake]))
+    both = None if labels is None else torch.cat([labels, labels])
+    logits = it.d(torch.cat([real, fake]), labels=both)
     real_logits, fake_logits = logits[: real.shape[0]], logits[real.shape[0] :]
-    return _one_update(it, opt, real, fake, real_logits, fake_logits, d_step, mean=True)
+    return _one_update(it, opt, real, fake, labels, real_logits, fake_logits, d_step, mean=True)
 
 
 def _one_update(
@@ -225,6 +288,7 @@ def _one_update(
     opt: torch.optim.Optimizer,
     real: torch.Tensor,
     fake: torch.Tensor,
+    labels: torch.Tensor | None,
     real_logits: torch.Tensor,
     fake_logits: torch.Tensor,
     d_step: int,
@@ -240,16 +304,16 @@ def _one_update(
         total = loss_real + loss_fake
         if mean:
             total = total * 0.5
-    penalties = it.penalties(real, fake, d_step)
+    penalties = it.penalties(real, fake, d_step, labels)
     it.update(opt, _total(total, penalties))
-    return DStep(real_logits, fake_logits, loss_real, loss_fake, penalties, real)
+    return DStep(real_logits, fake_logits, loss_real, loss_fake, penalties, real, labels)
 
 
 @dataclass(frozen=True)
 class Order:
     """One update order: D's update function, and whether D's batch is half real, half fake."""
 
-    update_d: Callable[[Iteration, torch.Tensor, torch.Tensor, int], DStep]
+    update_d: Callable[[Iteration, torch.Tensor, torch.Tensor, torch.Tensor | None, int], DStep]
     half_batches: bool = False
     both_batches: bool = True  # D's objective sees both batches at once (a pairwise loss can train)
 

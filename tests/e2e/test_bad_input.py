@@ -1,6 +1,7 @@
 """Every bad input ends in one clear sentence on stderr and a non-zero exit status.
 
-Each row: command-line arguments (``{tmp}``, ``{run}``, ``{mnist}`` are filled in), the
+Each row: command-line arguments (``{tmp}``, ``{run}``, ``{crun}`` (a conditional run), ``{mnist}``
+are filled in), the
 expected exit status, and a fragment of the message. The test also checks that no traceback
 is printed and that the command leaves no new file behind.
 """
@@ -229,6 +230,40 @@ CASES = [
     (["train", "vanilla-mlp", "mnist", "--set", "\n"], 2, "--set takes KEY=VALUE, got '\\n'."),
     (["train", "--resume", "{run}", "--force"], 2, "--force lets a new run fill a folder that is not empty"),
     (["generate", "{tmp}/nanrun"], 1, "holds a generator whose weights are NaN or infinite"),
+    # class-conditional runs
+    (
+        ["train", "sine-1d", "sine", "--conditional"],
+        2,
+        "The dataset 'sine' has no classes, so it cannot train a conditional run; drop --conditional.",
+    ),
+    (
+        ["train", "upsample-conv", "mnist", "--conditional", "--data-dir", "{mnist}"],
+        2,
+        "The generator 'upsample-conv' does not take class labels, so it cannot train a conditional run",
+    ),
+    (
+        ["train", "vanilla-mlp", "mnist", "--set", "loss.acgan=1"],
+        2,
+        "which only a conditional run has; add --conditional.",
+    ),
+    (
+        ["train", "vanilla-mlp", "mnist", "--conditional", "--set", "loss.acgan=-1"],
+        2,
+        "loss.acgan must be a finite number of at least 0, got -1.",
+    ),
+    (["generate", "{run}", "--class", "7"], 2, "was trained without class labels (not --conditional)"),
+    (["generate", "{run}", "--per-class", "2"], 2, "was trained without class labels (not --conditional)"),
+    (["generate", "{crun}", "--per-class", "2", "-n", "4"], 2, "--per-class sets how many samples"),
+    (["generate", "{crun}", "--per-class", "0"], 2, "must be positive, got 0"),
+    (["generate", "{crun}", "--class", "eleven"], 2, "There is no class 'eleven'; the classes are 0, 1, 2"),
+    (["generate", "{crun}", "--class", "10"], 2, "There is no class 10: give a name"),
+    (["generate", "{crun}", "--class", "3", "--per-class", "2"], 2, "give it or --class, not both"),
+    (["eval", "{crun}", "-n", "10"], 2, "-n 10 gives fewer than 2 samples of each of the 10 classes"),
+    (
+        ["train", "vanilla-mlp", "mnist", "--conditional", "--eval-every", "5", "--set", "eval_n=8"],
+        2,
+        "--set eval_n=8 gives fewer than 2 samples of each of the 10 classes",
+    ),
     # zoo.toml
     (["list", "recipes"], 2, "broken.toml is not valid TOML", {"GANZOO_ZOO": "{tmp}/broken.toml"}),
     (
@@ -245,6 +280,23 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run = tmp_path_factory.mktemp("trained") / "run"
     fixture = Path(__file__).parents[1] / "fixtures" / "mnist"
     api.train("vanilla-mlp", "mnist", out=run, data_dir=fixture, iterations=2, seed=0, device="cpu")
+    return run
+
+
+@pytest.fixture(scope="module")
+def conditional_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    run = tmp_path_factory.mktemp("conditional") / "run"
+    fixture = Path(__file__).parents[1] / "fixtures" / "mnist"
+    api.train(
+        "vanilla-mlp",
+        "mnist",
+        out=run,
+        data_dir=fixture,
+        iterations=2,
+        seed=0,
+        device="cpu",
+        conditional=True,
+    )
     return run
 
 
@@ -288,6 +340,7 @@ def test_bad_input_is_one_clear_sentence(
     case: tuple,
     bad_files: Path,
     trained_run: Path,
+    conditional_run: Path,
     picture_run: Path,
     mnist_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -298,6 +351,7 @@ def test_bad_input_is_one_clear_sentence(
     fill = {
         "tmp": str(bad_files),
         "run": str(trained_run),
+        "crun": str(conditional_run),
         "mnist": str(mnist_dir),
         "picrun": str(picture_run),
     }
@@ -305,7 +359,7 @@ def test_bad_input_is_one_clear_sentence(
     for key, value in env.items():
         monkeypatch.setenv(key, value.format(**fill))
     monkeypatch.chdir(bad_files)
-    one_sentence(argv, code, fragment, bad_files, trained_run, picture_run)
+    one_sentence(argv, code, fragment, bad_files, trained_run, conditional_run, picture_run)
 
 
 def test_docs_errors_md_lists_every_case(undocumented: Callable[[list[tuple]], list[str]]) -> None:

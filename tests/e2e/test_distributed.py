@@ -86,6 +86,24 @@ def test_two_cpu_processes_train_one_run_and_resume_it_exactly(tmp_path: Path, m
     assert last["g_loss"] == last_resumed["g_loss"]
 
 
+def test_a_conditional_run_on_two_processes_resumes_exactly(tmp_path: Path, mnist_dir: Path) -> None:
+    """Each rank's share of a batch keeps its labels; ACGAN's classifier term trains under DDP too."""
+    (tmp_path / "spy.py").write_text(SPY)
+    common = ["--data-dir", str(mnist_dir), "--seed", "0", "--device", "cpu", "--conditional"]
+    common += ["--set", "log_every=5", "--set", "loss.acgan=0.5"]
+    args = ["spy.py", "train", "vanilla-mlp", "mnist", *common]
+    done = torchrun(tmp_path, *args, "--out", "run", "--iterations", "20")
+    assert done.returncode == 0, done.stderr[-3000:]
+    a, b = load_g(tmp_path / "run-rank0.safetensors"), load_g(tmp_path / "run-rank1.safetensors")
+    assert "embed.weight" in a and all(torch.equal(a[k], b[k]) for k in a)
+    short = torchrun(tmp_path, *args, "--out", "short", "--iterations", "10")
+    assert short.returncode == 0, short.stderr[-3000:]
+    resumed = torchrun(tmp_path, "spy.py", "train", "--resume", "short", "--iterations", "20")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    again = load_g(tmp_path / "short-rank0.safetensors")
+    assert all(torch.equal(a[k], again[k]) for k in a)
+
+
 def test_sync_bn_on_the_cpu_is_one_sentence(tmp_path: Path, mnist_dir: Path) -> None:
     done = torchrun(
         tmp_path, "-m", "ganzoo", "train", "dcgan", "mnist", "--sync-bn", "--device", "cpu",

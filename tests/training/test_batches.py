@@ -68,3 +68,27 @@ def test_tensor_batches_give_each_rank_a_disjoint_share(tmp_path: Path) -> None:
             assert torch.equal(torch.cat(shares), whole)
             if order != "random":  # drawn without replacement: no sample on two ranks
                 assert not set(shares[0].flatten().tolist()) & set(shares[1].flatten().tolist())
+
+
+def test_labels_come_with_their_samples_in_every_order_and_on_every_rank() -> None:
+    data = torch.arange(40.0).view(40, 1)
+    labels = torch.arange(40) * 10  # label = 10 × the sample's value
+    for order in ("random", "shuffle", "sequential"):
+        for world in (1, 2):
+            for rank in range(world):
+                b = TensorBatches(data, order, torch.Generator().manual_seed(1), rank, world, labels)
+                plain = TensorBatches(data, order, torch.Generator().manual_seed(1), rank, world)
+                for _ in range(6):
+                    x, y = b.draw(8)
+                    assert y is not None and torch.equal(y, (x.view(-1) * 10).long())
+                    assert torch.equal(x, plain.next(8))  # labels draw no random number more
+
+
+def test_a_stream_yields_labels_with_its_samples() -> None:
+    items = [torch.full((1, 2, 2), i / 10) for i in range(10)]
+    labels = torch.arange(10)
+    b = StreamBatches(
+        items, (0.0, 1.0), (0.0, 1.0), seed=0, device=torch.device("cpu"), batch_size=4, labels=labels
+    )
+    x, y = b.draw(4)
+    assert y is not None and torch.equal(y, (x[:, 0, 0, 0] * 10).round().long())
