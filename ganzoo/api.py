@@ -168,6 +168,8 @@ def generate(
         raise UsageError(f"--per-class must be a positive whole number, got {per_class}.")
     if per_class is not None and cls is not None:
         raise UsageError("--per-class draws every class; give it or --class, not both.")
+    if per_class is not None and interpolate:
+        raise UsageError("--per-class sets how many samples (N of every class); drop -n and --interpolate.")
     if n <= 0:
         raise UsageError(f"-n must be a positive whole number, got {n}.")
     if nice and nice_factor < 1:
@@ -221,7 +223,9 @@ def generate(
     if out is None:
         base = run_path if run_path.is_dir() else run_path.parent
         what = "interpolation" if interpolate else "generated"
-        out = base / "samples" / f"{what}-seed{seed if seed is not None else 'random'}.png"
+        which = f"-class{labels[0].item()}" if cls is not None and labels is not None else ""
+        which += f"-per-class{per_class}" if per_class is not None else ""
+        out = base / "samples" / f"{what}-seed{seed if seed is not None else 'random'}{which}.png"
     out = Path(out)
     if is_dir:
         out.mkdir(parents=True, exist_ok=True)
@@ -295,12 +299,18 @@ def _nice(
         return top_scored(candidates, lambda x: d(rescale(x, sample_range, out_range)).flatten(), n)
     import torch
 
+    from ganzoo.sampling import noise
+
+    # One noise stream for every class's candidates, drawn class after class.
+    gen = torch.Generator(device=g.device)
+    gen.manual_seed(seed if seed is not None else int(torch.seed() & 0x7FFFFFFF))
     out = torch.empty(n, *g.spec.shape, device=g.device)
-    for c in labels.unique().tolist():
-        where = (labels == c).nonzero().flatten()
+    for label in labels.unique().tolist():
+        where = (labels == label).nonzero().flatten()
         k = len(where)
-        candidates = g.sample(factor * k, seed=None if seed is None else seed + c, labels=c)
-        y = torch.full((factor * k,), c, dtype=torch.long, device=g.device)
+        z = noise(g.config.train.prior, factor * k, g.latent_dim, gen, g.device)
+        candidates = g.decode(z, labels=label)
+        y = torch.full((factor * k,), label, dtype=torch.long, device=g.device)
         out[where] = top_scored(
             candidates, lambda x, y=y: d(rescale(x, sample_range, out_range), y).flatten(), k
         )

@@ -449,13 +449,20 @@ def probe(g: Generator, d: Discriminator, components: Components, config: RunCon
             )
     if config.params.get("loss", {}).get("acgan", 0.0):
         c = components.discriminator
-        with eval_mode(d), torch.no_grad():
-            out = d.classify(torch.zeros(want))  # type: ignore[operator]
-        classes = len(spec.classes)
-        if tuple(out.shape) != (2, classes):
+        try:
+            with eval_mode(d), torch.no_grad():
+                out = d.classify(torch.zeros(want))  # type: ignore[operator]
+        except Exception as exc:
             raise PluginError(
-                f"The discriminator '{c.name}' ({c.origin}) classify() returned a tensor of shape "
-                f"{tuple(out.shape)} for a batch of 2; it must return (N, {classes}) class logits."
+                f"The discriminator '{c.name}' ({c.origin}) classify() failed on a batch of shape {want}: "
+                f"{type(exc).__name__}: {first_line(exc)}."
+            ) from exc
+        classes = len(spec.classes)
+        if not isinstance(out, torch.Tensor) or tuple(out.shape) != (2, classes):
+            shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+            raise PluginError(
+                f"The discriminator '{c.name}' ({c.origin}) classify() returned {shape} for a batch of 2; "
+                f"it must return (N, {classes}) class logits."
             )
 
 

@@ -397,11 +397,13 @@ class Evaluator:
         check_class_samples(self.n, classes)
 
     def reference_labels(self) -> torch.Tensor:
-        """The class of each reference sample, in the order the reference features were computed."""
+        """The class of each reference sample, in the order the reference features were computed
+        (a streamed split's first :data:`KEEP`)."""
         from ganzoo.build import check_labels
 
-        count = self.reference()["n"]
-        return check_labels(self.dataset, self.spec, self.name, count, self.split)
+        whole = len(self.dataset.load(self.split))  # type: ignore[arg-type]
+        labels = check_labels(self.dataset, self.spec, self.name, whole, self.split)
+        return labels[: self.reference()["n"]]
 
     def _sequences(
         self, sample: Sampler, gen: torch.Generator, ref: dict[str, Any], classes: int = 0

@@ -1,5 +1,8 @@
 """Network layers for plugin authors: the pieces ganzoo's own architectures are built from.
 
+The conditional pieces: :class:`Projection` and :class:`ProjectionDiscriminator` (a projection
+discriminator, Miyato & Koyama 2018) and :class:`ConditionalBatchNorm2d` (a scale and shift per class).
+
 :class:`UpsampleConv2d` is nearest 2x upsampling followed by a k×k 'same' convolution, computed
 the polyphase way: each of the four output phases (even/odd row × even/odd column) of the
 upsampled convolution is a small convolution of the *low-resolution* input with a kernel folded

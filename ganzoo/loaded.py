@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -90,9 +91,11 @@ class LoadedGenerator(nn.Module):
             folded = [c.casefold() for c in classes]
             if cls.strip().casefold() in folded:
                 return folded.index(cls.strip().casefold())
-            if not cls.strip().lstrip("-").isdigit():
+            if not re.fullmatch(r"\s*-?[0-9]+\s*", cls):  # ASCII digits: what int() takes
                 raise UsageError(f"There is no class '{cls:.60}'; the classes are {_listed(classes)}.")
             cls = int(cls)
+        elif not isinstance(cls, (bool, int)) and hasattr(cls, "__index__"):  # numpy or 0-d torch ints
+            cls = int(cls.__index__())
         if isinstance(cls, bool) or not isinstance(cls, int) or not 0 <= cls < len(classes):
             raise UsageError(
                 f"There is no class {cls!r:.60}: give a name ({_listed(classes)}) or a number from 0 to "
@@ -108,15 +111,18 @@ class LoadedGenerator(nn.Module):
             return None
         if labels is None:
             return grid_labels(n, len(self.classes), self.device)
-        if isinstance(labels, (int, str)):
-            return torch.full((n,), self.class_label(labels), dtype=torch.long, device=self.device)
+        if isinstance(labels, (int, str)) or (isinstance(labels, torch.Tensor) and labels.dim() == 0):
+            return torch.full((n,), self.class_label(labels), dtype=torch.long, device=self.device)  # type: ignore[arg-type]
         items = labels.tolist() if isinstance(labels, torch.Tensor) else list(labels)
         if len(items) != n:
             raise UsageError(f"{len(items)} labels were given for {n} samples; give one a sample.")
         return torch.tensor([self.class_label(x) for x in items], dtype=torch.long, device=self.device)
 
-    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        out: torch.Tensor = self.module(z) if labels is None else self.module(z, labels)
+    def forward(self, z: torch.Tensor, labels: Labels = None) -> torch.Tensor:
+        """The raw output for ``z``; a conditional generator's of ``labels`` (see :data:`Labels`;
+        None: one class a row, as :meth:`sample`)."""
+        y = self.labels(len(z), labels)
+        out: torch.Tensor = self.module(z) if y is None else self.module(z, y)
         return out
 
     def noise(self, n: int, seed: int | None = None) -> torch.Tensor:

@@ -150,15 +150,19 @@ def _recipe(request: Request, recipes: dict[str, Recipe]) -> Recipe | None:
 
 
 def _conditional_asked(request: Request) -> bool:
-    """Whether the command line asks for a conditional run (``--conditional`` or ``--set
-    conditional=true``), which picks the pair's conditional recipe."""
+    """Whether the run asks to be conditional, which picks the pair's conditional recipe: the
+    command line (``--conditional``, then ``--set [train.]conditional=...``, the last one), else the
+    user's settings file. (The recipe cannot say so: it is what is being chosen.)"""
     if request.options.get("conditional") is not None:
         return bool(request.options["conditional"])
+    asked: bool | None = None
     for item in request.sets:
         key, sep, value = item.partition("=")
-        if sep and key.strip() == "conditional":
-            return value.strip().lower() == "true"
-    return False
+        if sep and key.strip().replace("-", "_").removeprefix("train.") == "conditional":
+            asked = parse_value(value.strip()) is True
+    if asked is not None:
+        return asked
+    return user_settings.train().get("conditional") is True
 
 
 def _recipe_params(recipe: Recipe, names: dict[str, str], params: dict[str, dict[str, Any]]) -> None:

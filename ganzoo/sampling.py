@@ -84,12 +84,13 @@ def save_grid(images: torch.Tensor, path: Path, columns: int | None = None) -> N
         image.save(tmp, format="PNG")
 
 
-def grid_columns(n: int, classes: int) -> int:
-    """The columns of a conditional run's grid of ``n`` samples: one row a class, so ceil(n / classes)
-    (a multiple of the class count fills every row; otherwise the last class's row is short)."""
-    return max(1, math.ceil(n / classes))
+def grid_columns(n: int, classes: int) -> int | None:
+    """The columns of a conditional grid of ``n`` samples: n / classes when that is whole, so that
+    each row is one class; otherwise None, the default width (:func:`grid_shape`)."""
+    return n // classes if n >= classes and n % classes == 0 else None
 
 
 def grid_labels(n: int, classes: int, device: torch.device | str = "cpu") -> torch.Tensor:
-    """The class of each sample of such a grid, row by row: class 0 first."""
-    return torch.arange(n, device=device) // grid_columns(n, classes)
+    """The class of each sample of a conditional grid: every class in order, as evenly as ``n``
+    allows (sample i is class ⌊i·classes / n⌋); one class a row when ``n`` is a multiple of them."""
+    return torch.arange(n, device=device) * classes // n

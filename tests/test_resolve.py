@@ -177,3 +177,31 @@ def test_a_recipe_param_the_component_lacks_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(RecipeError, match="declares no such hyperparameter"):
         resolve("vanilla-mlp", "mnist", lookup, recipes=parse_zoo(zoo))
+
+
+@pytest.mark.parametrize(
+    ("options", "sets", "recipe"),
+    [
+        ({"conditional": True}, (), "dcgan-mnist-conditional"),
+        ({}, ("conditional=true",), "dcgan-mnist-conditional"),
+        ({}, ("train.conditional = true",), "dcgan-mnist-conditional"),
+        ({}, ("conditional=true", "conditional=false"), "dcgan-mnist"),
+        ({"conditional": False}, ("conditional=true",), "dcgan-mnist"),
+        ({}, (), "dcgan-mnist"),
+    ],
+)
+def test_asking_for_a_conditional_run_picks_the_pairs_conditional_recipe(
+    options: dict[str, Any], sets: tuple[str, ...], recipe: str
+) -> None:
+    assert resolve("dcgan", "mnist", lookup, options=options, sets=sets).recipe == recipe
+
+
+def test_the_settings_file_can_ask_for_conditional_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "config"
+    (config / "ganzoo").mkdir(parents=True)
+    (config / "ganzoo" / "config.toml").write_text("[train]\nconditional = true\n")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+    cfg = resolve("dcgan", "mnist", lookup)
+    assert cfg.recipe == "dcgan-mnist-conditional" and cfg.train.conditional

@@ -125,6 +125,12 @@ def build(
     if plan.record is not None:
         record = plan.resumed_record()
         record.data_dir = _data_dir_used(ds, plan.data_dir)
+        if s.conditional and spec.classes != record.data.classes:  # a label would mean another class
+            then, now = ", ".join(record.data.classes)[:200], ", ".join(spec.classes)[:200] or "none"
+            raise RunDirError(
+                f"{plan.run.path} was trained on the classes {then} of '{config.dataset}', but the "
+                f"dataset found now has {now}; resume with --data-dir pointing at the original files."
+            )
         if record.data_size != n_real:
             raise RunDirError(
                 f"{plan.run.path} was trained on {record.data_size} samples of '{config.dataset}', but the "

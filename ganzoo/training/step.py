@@ -1,9 +1,9 @@
 """One training iteration: k discriminator steps in the run's update order, then one generator step.
 
-An update order is one function in :data:`ORDERS`: given a real batch, a detached fake one and
-the index of this D step over the run, it makes D's update(s) and returns D's logits, losses and
-penalty terms. A new order is one more function there (and its name in
-``ganzoo.settings.UPDATE_ORDERS``).
+An update order is one function in :data:`ORDERS`: given a real batch, a detached fake one, their
+class labels (a conditional run; else None) and the index of this D step over the run, it makes D's
+update(s) and returns D's logits, losses and penalty terms. A new order is one more function there
+(and its name in ``ganzoo.settings.UPDATE_ORDERS``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import torch
 
 from ganzoo.components import Loss
-from ganzoo.errors import UsageError
+from ganzoo.errors import PluginError, UsageError
 from ganzoo.figures import PAIRWISE_FIGURES, PER_BATCH_FIGURES
 from ganzoo.sampling import noise
 from ganzoo.settings import TrainSettings
@@ -165,11 +165,12 @@ class Iteration:
             g_labels = self.y(s.batch_size)
             fake = self.g(z, g_labels)
         with engine.d_held():  # no weight gradients for D during G's step
-            fake_logits = self.d(self.seen(fake), engine.d_frozen, g_labels)
+            fake_seen = self.seen(fake)
+            fake_logits = self.d(fake_seen, engine.d_frozen, g_labels)
             real_logits = self._real_logits_for_g(d_step, fake.shape[0]) if self.pairwise else None
             g_loss = self.loss.g_loss(fake_logits, real_logits)
-            if self.acgan > 0 and g_labels is not None:
-                g_loss = g_loss + self.acgan * self.classify_loss(self.seen(fake), g_labels)
+            if self.acgan > 0 and g_labels is not None:  # G: samples D classifies as asked
+                g_loss = g_loss + self.acgan * self.classify_loss(fake_seen, g_labels)
             state.optimizers["generator"].zero_grad(set_to_none=True)
             self.update(state.optimizers["generator"], g_loss)
         if self.ema_decay is not None:
@@ -224,6 +225,12 @@ class Conditioned(torch.nn.Module):
         self.discriminator, self.labels = discriminator, labels
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[0] != self.labels.shape[0]:  # a penalty on another batch has no labels to use
+            raise PluginError(
+                f"A penalty called D on a batch of {x.shape[0]} samples, but in a conditional run D's "
+                f"penalties see it bound to the {self.labels.shape[0]} labels of the real (and fake) "
+                "batch: call it on one of the two batches, or on a mix of them sample by sample."
+            )
         return self.discriminator(x, self.labels)
 
 

@@ -251,6 +251,7 @@ CASES = [
         2,
         "loss.acgan must be a finite number of at least 0, got -1.",
     ),
+    (["train", "--resume", "{crun}", "--no-conditional"], 2, "--resume cannot change it to false"),
     (["generate", "{run}", "--class", "7"], 2, "was trained without class labels (not --conditional)"),
     (["generate", "{run}", "--per-class", "2"], 2, "was trained without class labels (not --conditional)"),
     (["generate", "{crun}", "--per-class", "2", "-n", "4"], 2, "--per-class sets how many samples"),

@@ -28,7 +28,8 @@ def test_every_pair_with_a_default_recipe_runs_it() -> None:
     } <= set(DEFAULTS)
     for name in DEFAULTS:
         c = recipes[name].components
-        assert find_recipe(recipes, c["generator"], c["dataset"]) is recipes[name]
+        conditional = recipes[name].conditional  # chosen by --conditional
+        assert find_recipe(recipes, c["generator"], c["dataset"], conditional) is recipes[name]
 
 
 @pytest.mark.parametrize("name", DEFAULTS)
@@ -46,6 +47,7 @@ def test_a_short_seeded_run_of_each_default_recipe_trains_and_is_measured(tmp_pa
         device="cpu",
         sample_every=4,
         checkpoint_every=4,
+        conditional=recipe.conditional,
     )
     assert run.record.config.recipe == name and run.steps == 8
     assert all(math.isfinite(v) for v in run.last.values())

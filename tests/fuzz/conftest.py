@@ -26,6 +26,16 @@ def base_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     Examples copy it (``fuzzkit.copy_run``) before damaging anything. It is trained in an
     environment as bare as the autouse ``isolated`` fixture's, which has not run yet at session scope.
     """
+    return _train_base(tmp_path_factory, conditional=False)
+
+
+@pytest.fixture(scope="session")
+def base_conditional_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same run, class-conditional (``--conditional``)."""
+    return _train_base(tmp_path_factory, conditional=True)
+
+
+def _train_base(tmp_path_factory: pytest.TempPathFactory, conditional: bool) -> Path:
     import torch
 
     from ganzoo import api
@@ -48,6 +58,7 @@ def base_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
             iterations=2,
             seed=0,
             device="cpu",
+            conditional=conditional,
         )
         manager_module._MANAGER = None
     return root / "run"

@@ -205,6 +205,8 @@ GENERATE_OPTIONS = {
         ["x.png", "x.safetensors", "x.jpg", "x.PNG", "pngs/", "pngs", "", ".", "a/b/c.png"]
     ),
     "--device": st.one_of(st.sampled_from(["cpu", "cuda", "mps", "auto"]), TEXT),
+    "--class": st.one_of(st.sampled_from(["0", "9", "10", "-1", "seven", " 7 ", "07"]), TEXT),
+    "--per-class": st.one_of(st.integers(-2, 4).map(str), SET_TEXT),
 }
 
 
@@ -212,13 +214,16 @@ GENERATE_OPTIONS = {
 @given(
     options=st.dictionaries(st.sampled_from(sorted(GENERATE_OPTIONS)), st.just(None), min_size=1, max_size=3),
     flags=st.lists(st.sampled_from(["--interpolate", "--nice"]), max_size=2, unique=True),
+    conditional=st.booleans(),
     data=st.data(),
 )
 def test_generate_command_line(
     options: dict[str, None],
     flags: list[str],
+    conditional: bool,
     data: st.DataObject,
     base_run: Path,
+    base_conditional_run: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -228,7 +233,7 @@ def test_generate_command_line(
         if name in ("-n", "--steps", "--nice-factor"):
             assume(not any(4096 <= v < 2**31 for v in _as_int(text)))
         argv += [name, text]
-    run = fuzzkit.copy_run(base_run, tmp_path)
+    run = fuzzkit.copy_run(base_conditional_run if conditional else base_run, tmp_path)
     monkeypatch.chdir(run.parent)
     before_files, before = fuzzkit.files(run), fuzzkit.tree(run.parent)
     result = fuzzkit.invoke([*argv[:1], run, *argv[1:], *flags])

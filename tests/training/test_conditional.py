@@ -13,8 +13,9 @@ from safetensors.torch import load_file
 
 from ganzoo import api, hookimpl
 from ganzoo.components import DataSpec
-from ganzoo.errors import IncompatibleError, UsageError
+from ganzoo.errors import IncompatibleError, PluginError, UsageError
 from ganzoo.plugins import dcgan, vanilla_mlp
+from ganzoo.plugins.bce import BCE
 from ganzoo.plugins.mnist import MNIST
 from ganzoo.sampling import grid_columns, grid_labels
 from ganzoo.testing import registered
@@ -55,8 +56,12 @@ def test_conditional_networks_depend_on_the_label(module: Any) -> None:
 
 def test_grid_labels_put_one_class_a_row() -> None:
     assert grid_columns(100, 10) == 10 and grid_labels(100, 10).view(10, 10)[:, 0].tolist() == list(range(10))
-    assert grid_columns(64, 10) == 7 and grid_labels(64, 10).tolist()[-1] == 9
-    assert grid_labels(3, 10).tolist() == [0, 1, 2]
+    # Not a multiple of the classes: the default width, every class in order, as even as can be.
+    for n in (16, 25, 64):
+        labels = grid_labels(n, 10).tolist()
+        assert grid_columns(n, 10) is None and labels == sorted(labels) and set(labels) == set(range(10))
+        assert max(labels.count(c) for c in range(10)) - min(labels.count(c) for c in range(10)) <= 1
+    assert grid_labels(3, 10).tolist() == [0, 3, 6]
 
 
 def test_a_conditional_run_records_it_and_draws_one_class_a_row(tmp_path: Path, mnist_dir: Path) -> None:
@@ -180,3 +185,63 @@ def test_eval_every_logs_the_conditional_figures(tmp_path: Path, train_short: Ca
     assert 0 <= figures["cond_accuracy"] <= 1 and len(figures["class_fd"]) == 10
     # The fixture's 64 test digits hold one 8: no per-class FD for it, and the mean leaves it out.
     assert figures["class_fd"][8] is None and figures["class_fd_mean"] > 0
+
+
+def test_a_conditional_resume_refuses_data_whose_classes_changed(tmp_path: Path) -> None:
+    from ganzoo.errors import RunDirError
+
+    folder = tmp_path / "pictures"
+    for name, colour in (("apples", (200, 20, 20)), ("limes", (20, 200, 20))):
+        (folder / name).mkdir(parents=True)
+        for i in range(4):
+            Image.new("RGB", (16, 16), (colour[0], colour[1], 40 * i)).save(folder / name / f"{i}.png")
+    run = tmp_path / "run"
+    common = {"data_dir": folder, "device": "cpu", "seed": 0}
+    api.train(
+        "vanilla-mlp", "image-folder", out=run, iterations=2, conditional=True,
+        sets=["dataset.image_size=16", "batch_size=4"], **common,
+    )  # fmt: skip
+    (folder / "cherries").mkdir()  # sorted first: every label would shift by one
+    for i in range(4):
+        Image.new("RGB", (16, 16), (120, 0, 40 * i)).save(folder / "cherries" / f"{i}.png")
+    with pytest.raises(RunDirError, match="was trained on the classes apples, limes of 'image-folder'"):
+        api.train(resume=run, iterations=4, data_dir=folder)
+
+
+class WholeBatchPenalty(BCE):
+    """A penalty that calls D on the real and fake batches together: no labels fit it."""
+
+    def penalties(
+        self, discriminator: Any, real: torch.Tensor, fake: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        return {"both": discriminator(torch.cat([real, fake])).mean() * 0}
+
+    def penalty_names(self) -> tuple[str, ...]:
+        return ("both",)
+
+
+class BrokenClassify(vanilla_mlp.Discriminator):
+    def classify(self, x: torch.Tensor) -> torch.Tensor:
+        raise RuntimeError("no classifier here")
+
+
+class Oddities:
+    @hookimpl
+    def register_losses(self, register: Any) -> None:
+        register("whole-batch", WholeBatchPenalty)
+
+    @hookimpl
+    def register_discriminators(self, register: Any) -> None:
+        register("broken-classify", BrokenClassify)
+
+
+def test_a_plugins_conditional_mistakes_are_named(tmp_path: Path, mnist_dir: Path) -> None:
+    common = {"data_dir": mnist_dir, "iterations": 2, "device": "cpu", "conditional": True, "force": True}
+    with registered(Oddities()):
+        with pytest.raises(PluginError, match="A penalty called D on a batch of 256 samples"):
+            api.train("vanilla-mlp", "mnist", loss="whole-batch", out=tmp_path / "a", **common)
+        with pytest.raises(PluginError, match=r"classify\(\) failed on a batch of shape \(2, 1, 28, 28\)"):
+            api.train(
+                "vanilla-mlp", "mnist", discriminator="broken-classify", out=tmp_path / "b",
+                sets=["loss.acgan=1"], **common,
+            )  # fmt: skip
