@@ -356,7 +356,7 @@ def evaluate(
     figures = evaluator.evaluate_generator(
         g.module.eval(), config.train.prior, config.train.latent_dim, len(g.classes)
     )
-    return {
+    result = {
         "run": str(run),
         "dataset": config.dataset,
         "generator": "moving average (--ema)" if g.ema else "final weights",
@@ -364,6 +364,25 @@ def evaluate(
         "metrics": figures,
         "labels": evaluator.labels(figures),
     }
+    _keep_eval(Path(run), result)
+    return result
+
+
+def _keep_eval(run: Path, result: dict[str, Any]) -> None:
+    """Keep an evaluation of a run directory as RUN/eval.json (``ganzoo compare`` and ``show`` read
+    it), with the step it measured; a run folder that cannot be written keeps none, silently."""
+    import contextlib
+    import json
+
+    from ganzoo import rundir
+    from ganzoo.files import atomic_write_text
+
+    if not run.is_dir():
+        return
+    doc = {**result, "steps": Run(run).steps}
+    # A read-only copy of someone's run keeps none: the figures are printed all the same.
+    with contextlib.suppress(OSError):
+        atomic_write_text(run / rundir.EVAL, json.dumps(doc, indent=2) + "\n")
 
 
 def data_status(manager: PluginManager | None = None, data_dir: Path | None = None) -> list[dict[str, Any]]:
@@ -429,7 +448,7 @@ def show(run: Path) -> dict[str, Any]:
         "seconds": seconds if _is_number(seconds) else None,
         "created": record.created,
         "last": {k: v for k, v in r.last.items() if _is_number(v)},  # a damaged log line may hold text
-        "eval": (result.eval if result else None) or (evals[-1]["eval"] if evals else None),
+        **_last_eval(r, result, evals),
         "latest_grid": str(grids[-1]) if grids else None,
         "files": {
             p.relative_to(path).as_posix(): p.stat().st_size
@@ -444,6 +463,32 @@ def show(run: Path) -> dict[str, Any]:
     if not result and not damage:
         summary["resume"] = f"ganzoo train --resume {path}"
     return summary
+
+
+def _last_eval(r: Run, result: Any, evals: list[dict[str, Any]]) -> dict[str, Any]:
+    """A run's latest eval figures and how they were measured (``eval``, ``eval_by``): ``ganzoo eval
+    RUN``'s (eval.json) when it measured the run as far as it got, else the last of ``--eval-every``'s."""
+    import json
+
+    from ganzoo import rundir
+
+    trained = (result.eval if result else None) or (evals[-1]["eval"] if evals else None)
+    during = {
+        "eval": trained,
+        "eval_by": f"--eval-every, {r.record.config.train.eval_n} samples" if trained else None,
+    }
+    try:
+        kept = json.loads(r.file(rundir.EVAL).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return during
+    if not isinstance(kept, dict) or not isinstance(kept.get("metrics"), dict):
+        return during
+    if trained is not None and kept.get("steps") != r.steps:  # measured before the run went on
+        return during
+    protocol: dict[str, Any] = kept["protocol"] if isinstance(kept.get("protocol"), dict) else {}
+    samples, seed = protocol.get("samples"), protocol.get("seed")
+    by = f"ganzoo eval, {samples} samples, seed {seed}, {kept.get('generator')}"
+    return {"eval": dict(kept["metrics"]), "eval_by": by}
 
 
 def _is_number(value: Any) -> bool:

@@ -90,6 +90,42 @@ def evaluation(result: dict[str, Any], run: Path) -> None:
     )
 
 
+def comparison(result: dict[str, Any]) -> None:
+    """``ganzoo compare``: the runs side by side, a column a run and a row a setting or figure
+    (a table of many differing settings stays readable); each ranked row's best value starred."""
+    from ganzoo.compare import BETTER, label
+
+    runs, rows, best = result["runs"], result["rows"], result["best"]
+    table = Table(title="ganzoo compare")
+    table.add_column("", style="bold")
+    for r in runs:
+        table.add_column(escape(r["name"]), justify="right", overflow="fold")
+    for column in result["columns"][1:]:
+        cells = []
+        for i, row in enumerate(rows):
+            text = _cell(row.get(column))
+            cells.append(f"[bold green]{text} *[/]" if best.get(column) == i else text)
+        table.add_row(escape(label(column)), *cells)
+    console = Console()
+    console.print(table)
+    if best:
+        words = ", ".join(f"{label(c)} {BETTER[c.removeprefix('eval.')]}" for c in best)
+        console.print(f"* the best of its row ({words} is better).", highlight=False, markup=False)
+    if "note" in result:
+        console.print(result["note"], highlight=False, markup=False)
+    if "grid" in result:
+        console.print(f"samples side by side, a row a run: {result['grid']}", highlight=False, markup=False)
+
+
+def _cell(value: Any) -> str:
+    """A table cell: numbers to 4 significant digits, nothing as "-"."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool) or not isinstance(value, float):
+        return escape(str(value))
+    return f"{value:.4g}"
+
+
 def run_summary(info: dict[str, Any], image: bool | None = None) -> None:
     """``ganzoo show``: a run's recipe, progress, figures and files; its latest grid on a terminal."""
     table = Table(title=f"ganzoo run {info['run_dir']}", show_header=False, title_justify="left")

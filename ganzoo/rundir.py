@@ -30,6 +30,7 @@ SAMPLES = "samples"
 LOSSES = "losses.png"
 TENSORBOARD = "tensorboard"  # with --tensorboard: `tensorboard --logdir RUN/tensorboard`
 ANIMATION = "samples/progress.gif"  # the sample grids over training, one frame each
+EVAL = "eval.json"  # the last `ganzoo eval RUN`: its figures, protocol and the step it measured
 
 
 def read_log(path: Path) -> list[dict[str, Any]]:

@@ -145,6 +145,7 @@ for command in (
     sample.generate_cmd,
     sample.eval_cmd,
     show.show_cmd,
+    show.compare_cmd,
     tools.data_group,
     tools.new_plugin_cmd,
     tools.completion_cmd,

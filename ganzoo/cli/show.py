@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ganzoo.cli.common import DEVICE_HELP, positive
 from ganzoo.errors import RunDirError
 
 
@@ -33,3 +34,37 @@ def show_cmd(run: Path, as_json: bool, open_grid: bool, image: bool | None) -> N
         if info["latest_grid"] is None:
             raise RunDirError(f"{info['run_dir']} has no sample grid yet.")
         click.launch(info["latest_grid"])
+
+
+@click.command("compare")
+@click.argument("runs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as one JSON object.")
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Also draw each run's samples, a row a run, into a .png.",
+)
+@click.option(
+    "-n", "n", type=int, default=8, show_default=True, callback=positive, help="With -o: samples a run."
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="With -o: the noise seed, the same for every run."
+)
+@click.option("--device", help=DEVICE_HELP)
+def compare_cmd(
+    runs: tuple[Path, ...], as_json: bool, out: Path | None, n: int, seed: int, device: str | None
+) -> None:
+    """Compare runs side by side: the settings that differ, progress, time, training and eval figures."""
+    from ganzoo import present, settings
+    from ganzoo.compare import compare, side_by_side
+    from ganzoo.resolve import sampling_device
+
+    result = compare(list(runs))
+    if out is not None:
+        settings.check("seed", seed, "--seed")
+        result["grid"] = str(side_by_side(list(runs), n, seed, out, sampling_device(device)))
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+    else:
+        present.comparison(result)

@@ -265,6 +265,16 @@ CASES = [
         2,
         "--set eval_n=8 gives fewer than 2 samples of each of the 10 classes",
     ),
+    # compare
+    (["compare", "{run}"], 2, "compare needs at least two runs, RUN RUN...; `ganzoo show RUN` shows one."),
+    (["compare", "{run}", "{run}"], 2, "is given twice; compare different runs."),
+    (["compare", "{run}", "{crun}", "-o", "{tmp}/g.jpg"], 2, "compare draws a .png grid."),
+    (
+        ["compare", "{run}", "{picrun}", "-o", "{tmp}/g.png"],
+        2,
+        "compare -o puts samples of one shape side by side; these runs make 1x28x28, 3x16x16.",
+    ),
+    (["compare", "{run}", "{tmp}/empty"], 1, "is not a ganzoo run directory"),
     # zoo.toml
     (["list", "recipes"], 2, "broken.toml is not valid TOML", {"GANZOO_ZOO": "{tmp}/broken.toml"}),
     (
