@@ -75,3 +75,13 @@ def test_the_command_prints_the_runs_side_by_side_and_draws_their_samples(
 def test_a_run_on_other_data_differs_in_its_data(two_runs: tuple[Path, Path], picture_run: Path) -> None:
     columns = compare([two_runs[0], picture_run])["columns"]
     assert "dataset" in columns and "params.dataset.image_size" in columns
+
+
+def test_compare_reads_runs_without_torch(two_runs: tuple[Path, Path]) -> None:
+    import subprocess
+    import sys
+
+    runs = [str(p) for p in two_runs]
+    code = f"import sys; from ganzoo.compare import compare; compare({runs}); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -17,6 +17,7 @@ LIGHT = [
     "ganzoo",
     "ganzoo.api",
     "ganzoo.cli",
+    "ganzoo.compare",
     "ganzoo.dataspec",
     "ganzoo.env",
     "ganzoo.figures",
