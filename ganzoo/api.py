@@ -106,10 +106,21 @@ def load_generator(
     A run trained with ``--ema`` samples from its moving-average weights unless ``ema`` is False.
     """
     from ganzoo import rundir
+    from ganzoo.export import is_hub_folder
     from ganzoo.loaded import from_file
 
     path = Path(path)
-    if path.is_dir():
+    if is_hub_folder(path):  # `ganzoo export --format hub`: its one generator, with no run around it
+        import json
+
+        from ganzoo.export import CONFIG, MODEL
+
+        try:
+            averaged = "moving average" in str(json.loads((path / CONFIG).read_text()).get("weights", ""))
+        except (OSError, ValueError, AttributeError):
+            averaged = False
+        g = from_file(path / MODEL, device=device, manager=manager, ema=averaged)
+    elif path.is_dir():
         if not (path / rundir.GENERATOR).is_file() and not (path / rundir.CONFIG).is_file():
             raise RunDirError(f"{path} is not a ganzoo run directory: it has no {rundir.GENERATOR}.")
         g = Run.open(path).load_generator(device=device, ema=ema, manager=manager)
@@ -375,9 +386,10 @@ def _keep_eval(run: Path, result: dict[str, Any]) -> None:
     import json
 
     from ganzoo import rundir
+    from ganzoo.export import is_hub_folder
     from ganzoo.files import atomic_write_text
 
-    if not run.is_dir():
+    if not run.is_dir() or is_hub_folder(run) or not (run / rundir.CONFIG).is_file():
         return
     doc = {**result, "steps": Run(run).steps}
     # A read-only copy of someone's run keeps none: the figures are printed all the same.

@@ -18,6 +18,7 @@ LIGHT = [
     "ganzoo.api",
     "ganzoo.cli",
     "ganzoo.compare",
+    "ganzoo.export",
     "ganzoo.dataspec",
     "ganzoo.env",
     "ganzoo.figures",

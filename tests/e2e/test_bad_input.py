@@ -275,6 +275,20 @@ CASES = [
         "compare -o puts samples of one shape side by side; these runs make 1x28x28, 3x16x16.",
     ),
     (["compare", "{run}", "{tmp}/empty"], 1, "is not a ganzoo run directory"),
+    # export
+    (
+        ["export", "{run}", "-o", "{tmp}/pictures"],
+        2,
+        "already exists and is not an empty folder; choose a new one.",
+    ),
+    (
+        ["export", "{tmp}/empty", "-o", "{tmp}/hub"],
+        2,
+        "is not a ganzoo run directory; export takes the folder",
+    ),
+    (["export", "{tmp}/unfinished", "-o", "{tmp}/hub"], 2, "has not finished training (unfinished)"),
+    (["export", "{run}", "--format", "onnx", "-o", "{tmp}/hub"], 2, "'onnx' is not 'hub'"),
+    (["export", "{run}"], 2, "Missing option '-o' / '--out'"),
     # zoo.toml
     (["list", "recipes"], 2, "broken.toml is not valid TOML", {"GANZOO_ZOO": "{tmp}/broken.toml"}),
     (
