@@ -106,20 +106,18 @@ def load_generator(
     A run trained with ``--ema`` samples from its moving-average weights unless ``ema`` is False.
     """
     from ganzoo import rundir
-    from ganzoo.export import is_hub_folder
     from ganzoo.loaded import from_file
 
     path = Path(path)
-    if is_hub_folder(path):  # `ganzoo export --format hub`: its one generator, with no run around it
+    if rundir.is_hub_folder(path):  # `ganzoo export --format hub`: its one generator, no run around it
         import json
 
-        from ganzoo.export import CONFIG, MODEL
-
         try:
-            averaged = "moving average" in str(json.loads((path / CONFIG).read_text()).get("weights", ""))
+            doc = json.loads((path / rundir.HUB_CONFIG).read_text())
+            averaged = "moving average" in str(doc.get("weights", ""))
         except (OSError, ValueError, AttributeError):
             averaged = False
-        g = from_file(path / MODEL, device=device, manager=manager, ema=averaged)
+        g = from_file(path / rundir.HUB_MODEL, device=device, manager=manager, ema=averaged)
     elif path.is_dir():
         if not (path / rundir.GENERATOR).is_file() and not (path / rundir.CONFIG).is_file():
             raise RunDirError(f"{path} is not a ganzoo run directory: it has no {rundir.GENERATOR}.")
@@ -386,10 +384,9 @@ def _keep_eval(run: Path, result: dict[str, Any]) -> None:
     import json
 
     from ganzoo import rundir
-    from ganzoo.export import is_hub_folder
     from ganzoo.files import atomic_write_text
 
-    if not run.is_dir() or is_hub_folder(run) or not (run / rundir.CONFIG).is_file():
+    if not run.is_dir() or rundir.is_hub_folder(run) or not (run / rundir.CONFIG).is_file():
         return
     doc = {**result, "steps": Run(run).steps}
     # A read-only copy of someone's run keeps none: the figures are printed all the same.

@@ -17,18 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from ganzoo.errors import UsageError
+from ganzoo.rundir import HUB_CONFIG as CONFIG
+from ganzoo.rundir import HUB_MODEL as MODEL
 
-#: The files of a hub folder.
-MODEL = "model.safetensors"
-CONFIG = "config.json"
+#: The other files of a hub folder (rundir names the two ganzoo reads back).
 CARD = "README.md"
 GRID = "samples.png"
-FORMATS = ("hub",)
-
-
-def is_hub_folder(path: Path) -> bool:
-    """Whether ``path`` is a folder ``ganzoo export --format hub`` wrote."""
-    return Path(path).is_dir() and (Path(path) / MODEL).is_file()
 
 
 def export_hub(run: Path, out: Path, manager: Any = None) -> Path:

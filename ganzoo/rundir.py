@@ -31,6 +31,14 @@ LOSSES = "losses.png"
 TENSORBOARD = "tensorboard"  # with --tensorboard: `tensorboard --logdir RUN/tensorboard`
 ANIMATION = "samples/progress.gif"  # the sample grids over training, one frame each
 EVAL = "eval.json"  # the last `ganzoo eval RUN`: its figures, protocol and the step it measured
+#: A hub folder (`ganzoo export --format hub`): a generator to share, not a run.
+HUB_MODEL = "model.safetensors"
+HUB_CONFIG = "config.json"
+
+
+def is_hub_folder(path: Path) -> bool:
+    """Whether ``path`` is a folder ``ganzoo export --format hub`` wrote."""
+    return Path(path).is_dir() and (Path(path) / HUB_MODEL).is_file()
 
 
 def read_log(path: Path) -> list[dict[str, Any]]:

@@ -85,3 +85,70 @@ def test_what_export_refuses(conditional_run: ganzoo.Run, tmp_path: Path) -> Non
     assert export_hub(conditional_run.path, tmp_path / "empty") == tmp_path / "empty"
     assert (tmp_path / "empty" / "model.safetensors").is_file()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left
+
+
+ARCHITECTURES = [
+    ("vanilla-mlp", "mnist", {}),
+    ("vanilla-mlp", "mnist", {"conditional": True}),
+    ("dcgan", "mnist", {"conditional": True}),
+    ("dcgan", "mnist", {}),
+    ("upsample-conv", "mnist", {}),
+    ("transpose-conv", "mnist", {}),
+    ("sine-1d", "sine", {}),
+]
+
+
+@pytest.mark.parametrize(
+    ("arch", "dataset", "options"),
+    ARCHITECTURES,
+    ids=[f"{a}-{d}{'-conditional' if o else ''}" for a, d, o in ARCHITECTURES],
+)
+def test_onnx_gives_the_samples_pytorch_gives(arch: str, dataset: str, options: dict, tmp_path: Path) -> None:
+    import onnxruntime
+
+    from ganzoo.export_onnx import Sampler
+
+    data_dir = FIXTURE if dataset == "mnist" else None
+    sets = ["batch_size=8", "samples=4"] + (["dataset.n=64"] if dataset == "sine" else [])
+    run = api.train(
+        arch, dataset, out=tmp_path / "run", data_dir=data_dir, iterations=2, seed=0, device="cpu",
+        sets=sets, **options,
+    )  # fmt: skip
+    onnx_file = tmp_path / "g.onnx"
+    result = CliRunner().invoke(cli, ["export", str(run.path), "--format", "onnx", "-o", str(onnx_file)])
+    assert result.exit_code == 0, result.output
+    g = run.load_generator()
+    session = onnxruntime.InferenceSession(str(onnx_file))
+    for n in (1, 5):  # the batch axis is dynamic
+        z = g.noise(n, seed=n)
+        feed = {"z": z.numpy()}
+        labels = None
+        if g.classes:
+            labels = torch.arange(n) % len(g.classes)
+            feed["labels"] = labels.numpy()
+        (got,) = session.run(None, feed)
+        with torch.no_grad():
+            want = Sampler(g).eval()(z, labels)
+        assert got.shape == tuple(want.shape) == (n, *g.spec.shape)
+        assert float(abs(torch.from_numpy(got) - want).max()) < 1e-4
+    if g.spec.modality == "image":  # the same samples `generate` writes
+        assert torch.allclose(want, g.sample(5, seed=5, labels=labels), atol=1e-6)
+
+
+def test_onnx_without_its_packages_is_one_sentence(
+    conditional_run: ganzoo.Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "onnxscript" else real(name, *a)
+    )
+    with pytest.raises(
+        UsageError,
+        match=r"needs the onnxscript package, which is not installed: pip install 'ganzoo\[onnx\]'",
+    ):
+        from ganzoo.export_onnx import export_onnx
+
+        export_onnx(conditional_run.path, tmp_path / "g.onnx")
+    assert not (tmp_path / "g.onnx").exists()

@@ -12,14 +12,23 @@ import click
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["hub"]),
+    type=click.Choice(["hub", "onnx"]),
     default="hub",
     show_default=True,
-    help="hub: a folder with model.safetensors, config.json, samples.png and a README.md model card.",
+    help="hub: a folder with model.safetensors, config.json, samples.png and a README.md model card; "
+    "onnx: the generator as a .onnx graph (noise and labels in, samples out; needs ganzoo[onnx]).",
 )
-@click.option("-o", "--out", type=click.Path(path_type=Path), required=True, help="The folder to write.")
+@click.option(
+    "-o", "--out", type=click.Path(path_type=Path), required=True, help="The folder or .onnx file to write."
+)
 def export_cmd(run: Path, fmt: str, out: Path) -> None:
     """Export a finished run's generator (its moving average when it kept one) to share it."""
+    if fmt == "onnx":
+        from ganzoo.export_onnx import OPSET, export_onnx
+
+        path = export_onnx(run, out)
+        click.echo(f"wrote {path} (ONNX opset {OPSET}; inputs z and, for a conditional run, labels)")
+        return
     from ganzoo.export import export_hub
 
     path = export_hub(run, out)

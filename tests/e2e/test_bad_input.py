@@ -287,7 +287,12 @@ CASES = [
         "is not a ganzoo run directory; export takes the folder",
     ),
     (["export", "{tmp}/unfinished", "-o", "{tmp}/hub"], 2, "has not finished training (unfinished)"),
-    (["export", "{run}", "--format", "onnx", "-o", "{tmp}/hub"], 2, "'onnx' is not 'hub'"),
+    (["export", "{run}", "--format", "tflite", "-o", "{tmp}/hub"], 2, "'tflite' is not one of 'hub', 'onnx'"),
+    (
+        ["export", "{run}", "--format", "onnx", "-o", "{tmp}/g.png"],
+        2,
+        "g.png: --format onnx writes a .onnx file.",
+    ),
     (["export", "{run}"], 2, "Missing option '-o' / '--out'"),
     # zoo.toml
     (["list", "recipes"], 2, "broken.toml is not valid TOML", {"GANZOO_ZOO": "{tmp}/broken.toml"}),
