@@ -19,6 +19,7 @@ LIGHT = [
     "ganzoo.cli",
     "ganzoo.compare",
     "ganzoo.export",
+    "ganzoo.report",
     "ganzoo.dataspec",
     "ganzoo.env",
     "ganzoo.figures",

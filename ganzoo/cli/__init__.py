@@ -147,6 +147,7 @@ for command in (
     show.show_cmd,
     show.compare_cmd,
     share.export_cmd,
+    share.report_cmd,
     tools.data_group,
     tools.new_plugin_cmd,
     tools.completion_cmd,

@@ -33,3 +33,15 @@ def export_cmd(run: Path, fmt: str, out: Path) -> None:
 
     path = export_hub(run, out)
     click.echo(f"wrote {path}: `ganzoo generate {path}`, `ganzoo eval {path}`, ganzoo.load_generator(...)")
+
+
+@click.command("report")
+@click.argument("runs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--out", type=click.Path(path_type=Path), required=True, help="The .html file to write.")
+def report_cmd(runs: tuple[Path, ...], out: Path) -> None:
+    """One self-contained HTML page: each run's grids, losses, eval figures and settings, and the
+    runs side by side."""
+    from ganzoo.report import report
+
+    path = report(list(runs), out)
+    click.echo(f"wrote {path}")

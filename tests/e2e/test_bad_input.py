@@ -294,6 +294,8 @@ CASES = [
         "g.png: --format onnx writes a .onnx file.",
     ),
     (["export", "{run}"], 2, "Missing option '-o' / '--out'"),
+    (["report", "{run}", "-o", "{tmp}/report.txt"], 2, "report.txt: report writes an .html file."),
+    (["report", "{tmp}/empty", "-o", "{tmp}/report.html"], 1, "is not a ganzoo run directory"),
     # zoo.toml
     (["list", "recipes"], 2, "broken.toml is not valid TOML", {"GANZOO_ZOO": "{tmp}/broken.toml"}),
     (
