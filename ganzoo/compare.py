@@ -34,7 +34,7 @@ BETTER: dict[str, str] = {
 UNRANKED_EVAL = ("class_shares", "class_fd", "kid_std")
 
 
-def settings_of(info: dict[str, Any], record: Any) -> dict[str, Any]:
+def settings_of(record: Any) -> dict[str, Any]:
     """A run's settings flattened to ``key: value`` (``generator``, ``train.lr_g``,
     ``params.generator.hidden``, ``seed``): what a difference between two runs can be."""
     config = record.config.to_json()
@@ -63,7 +63,7 @@ def compare(runs: list[Path]) -> dict[str, Any]:
     if twice is not None:
         raise UsageError(f"{twice} is given twice; compare different runs.")
     infos = [show(r) for r in runs]
-    settings = [settings_of(info, Run.open(Path(r)).record) for info, r in zip(infos, runs, strict=True)]
+    settings = [settings_of(Run.open(Path(r)).record) for r in runs]
     keys = list(dict.fromkeys(k for s in settings for k in s))
     differ = [k for k in keys if len({repr(s.get(k)) for s in settings}) > 1]
     names = _names(runs)

@@ -113,6 +113,13 @@ class LoadedGenerator(nn.Module):
             return grid_labels(n, len(self.classes), self.device)
         if isinstance(labels, (int, str)) or (isinstance(labels, torch.Tensor) and labels.dim() == 0):
             return torch.full((n,), self.class_label(labels), dtype=torch.long, device=self.device)  # type: ignore[arg-type]
+        if isinstance(labels, torch.Tensor) and not labels.is_floating_point() and labels.dtype != torch.bool:
+            if len(labels) != n:
+                raise UsageError(f"{len(labels)} labels were given for {n} samples; give one a sample.")
+            low, high = (int(labels.min()), int(labels.max())) if n else (0, 0)
+            if low < 0 or high >= len(self.classes):
+                self.class_label(low if low < 0 else high)  # the sentence for a class that does not exist
+            return labels.to(self.device, torch.long)
         items = labels.tolist() if isinstance(labels, torch.Tensor) else list(labels)
         if len(items) != n:
             raise UsageError(f"{len(items)} labels were given for {n} samples; give one a sample.")

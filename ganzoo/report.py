@@ -109,7 +109,7 @@ def _run_section(index: int, path: Path, info: dict[str, Any], scratch: Path) ->
         ]
         parts.append(f"<h3>Last eval ({html.escape(str(info.get('eval_by')))})</h3>")
         parts.append(_table(["figure", "value"], rows, "eval"))
-    settings = settings_of(info, run.record)
+    settings = settings_of(run.record)
     rows = [[f"<td>{html.escape(k)}</td>", f"<td>{_cell(json.dumps(v) if isinstance(v, list) else v)}</td>"]
             for k, v in settings.items()]  # fmt: skip
     parts.append(f"<h3>Settings</h3>{_table(['setting', 'value'], rows, 'settings')}</section>")

@@ -152,3 +152,13 @@ def test_odd_class_values_are_one_sentence_or_work(fashion_run: ganzoo.Run) -> N
     # g(z): the raw output, one class a row by default, as sample() draws them.
     z = g.noise(10, seed=1)
     assert torch.allclose(g(z, list(range(10))), g(z))
+
+
+def test_a_tensor_of_labels_is_taken_whole_and_checked(fashion_run: ganzoo.Run) -> None:
+    g = fashion_run.load_generator()
+    labels = torch.tensor([7, 8, 9])
+    assert torch.equal(g.labels(3, labels), labels)
+    with pytest.raises(UsageError, match="There is no class 10"):
+        g.labels(2, torch.tensor([3, 10]))
+    with pytest.raises(UsageError, match="There is no class -1"):
+        g.labels(2, torch.tensor([-1, 3]))
