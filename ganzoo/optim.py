@@ -14,6 +14,7 @@ GradScaler's inf checks, amsgrad, capturable) to ``Adam.step``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -122,3 +123,20 @@ def make_optimizer(
         except (RuntimeError, TypeError, ValueError):  # no fused kernel for this device or torch
             pass
     return build(foreach=True)
+
+
+def lr_factor(decay: str, start: float, step: int, total: int) -> float:
+    """What multiplies both learning rates at iteration ``step`` (0-based) of a ``total``-iteration run.
+
+    ``none``: 1 throughout. ``linear`` and ``cosine``: 1 until the fraction ``start`` of the run, then
+    falling to 0 at the end (linear: CycleGAN's schedule with ``start`` 0.5; cosine: Loshchilov &
+    Hutter 2017 without restarts). The factor depends on the step alone, so a resumed run follows the
+    same schedule without any state; a resume that changes the run's length stretches what is left.
+    """
+    begin = start * total
+    if decay == "none" or step < begin:
+        return 1.0
+    progress = min(1.0, (step - begin) / max(total - begin, 1.0))
+    if decay == "linear":
+        return 1.0 - progress
+    return 0.5 * (1.0 + math.cos(math.pi * progress))

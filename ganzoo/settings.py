@@ -26,6 +26,8 @@ DATA_ORDERS = ("random", "shuffle", "sequential")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 MEMORY_FORMATS = ("auto", "channels_last", "contiguous")
 ON_NAN = ("stop", "skip")
+#: How the learning rates fall over a run (ganzoo.optim.lr_factor).
+LR_DECAYS = ("none", "linear", "cosine")
 #: DiffAugment's operations (ganzoo.training.augment).
 AUGMENT_OPS = ("color", "translation", "cutout")
 #: Component hyperparameters ganzoo itself implements for every loss and every discriminator, beside
@@ -107,6 +109,16 @@ class TrainSettings:
     betas_d: list[float] = setting([0.5, 0.999], "Adam's betas for the discriminator.")
     momentum_d: float = setting(0.0, "SGD/RMSprop momentum for the discriminator.", ge=0)
     nesterov_d: bool = setting(False, "Nesterov momentum for the discriminator's SGD.")
+    # Both learning rates fall together from their value to 0 at the last iteration, starting at the
+    # fraction lr_decay_start of the run (CycleGAN's "linear" after half the run: 0.5).
+    lr_decay: str = setting(
+        "none", "How both learning rates fall to 0 by the last iteration: none, linear or cosine.",
+        choices=LR_DECAYS,
+    )  # fmt: skip
+    lr_decay_start: float = setting(
+        0.0, "The fraction of the run after which the learning rates start to fall.", ge=0, lt=1,
+        what="a fraction of the run from 0 up to (not including) 1",
+    )  # fmt: skip
     d_steps: int = setting(1, "Discriminator steps per generator step.", option=True, ge=1)
     d_update: str = setting("joint", "How D's step treats its real and fake batches.", choices=UPDATE_ORDERS)
     reuse_fake: bool = setting(True, "G's step reuses the fake batch of D's last step.")
@@ -146,6 +158,10 @@ class TrainSettings:
     ema: float | None = setting(
         None, "Keep a moving average of G's weights with this decay (e.g. 0.999).", option=True, gt=0,
         lt=1, what="a decay between 0 and 1 (like 0.999)",
+    )  # fmt: skip
+    ema_warmup: bool = setting(
+        True, "Warm the EMA's decay up as min(decay, (1 + t) / (10 + t)) at G step t (TensorFlow's "
+        "ExponentialMovingAverage); false: the decay from the first step.",
     )  # fmt: skip
     eval_every: int | None = setting(
         None, "Run `ganzoo eval` every N iterations and at the end.", option=True, ge=1, resume=True

@@ -11,8 +11,11 @@ from ganzoo.components import Dataset, DataSpec, DataStatus
 from ganzoo.errors import UsageError
 
 NAME = "sine"
-#: A curve whose least-squares sine leaves an RMS residual below this counts as a sine.
+#: A curve whose least-squares sine leaves an RMS residual below this counts as a sine...
 SINE_OK = 0.05
+#: ...when its amplitude is also within this fraction of the data's (a flat line fits a·sin + b·cos + c
+#: with a ≈ b ≈ 0 and no residual at all: it is not a sine).
+AMPLITUDE_OK = 0.2
 
 
 class Sine(Dataset):
@@ -31,7 +34,8 @@ class Sine(Dataset):
     figure_labels: ClassVar[dict[str, str]] = {
         "sine_residual": "sine-fit RMS residual (mean)",
         "sine_residual_median": "sine-fit RMS residual (median)",
-        "sine_share": "share of curves that are sines",
+        "sine_share": "share of curves that are sines of the data's amplitude",
+        "sine_amplitude": "fitted amplitude (median; the data's: 1)",
         "sine_residual_real": "sine-fit residual of real curves",
         "sine_frequency_ks": "KS distance of fitted frequencies from the data's",
         "sine_phase_ks": "KS distance of fitted phases from the data's",
@@ -70,24 +74,27 @@ class Sine(Dataset):
 
     def eval_figures(self, generated: torch.Tensor, real: torch.Tensor) -> dict[str, float]:
         """How well each curve fits a sine (the residuals of generated and real curves, the share of
-        sines), and whether the sines spread over frequencies and phases as the data's do: the
-        Kolmogorov-Smirnov distance between the fitted values of the generated sines and the real ones
-        (0: the same spread; a collapse onto one curve gives nearly 1)."""
+        sines: curves whose fit leaves an RMS residual below :data:`SINE_OK` with an amplitude within
+        :data:`AMPLITUDE_OK` of the data's), and whether the sines spread over frequencies and phases
+        as the data's do: the Kolmogorov-Smirnov distance between the fitted values of the generated
+        sines and the real ones (0: the same spread; a collapse onto one curve gives nearly 1)."""
         from ganzoo.plugins.sine_fit import ks_distance, sine_fit_params, sine_phase
 
         t = self.positions()
         fake, fake_w = sine_fit_params(generated, t)
         ref, ref_w = sine_fit_params(real, t)
-        sines = fake < SINE_OK
-        _, fake_phase = sine_phase(generated[sines], t, fake_w[sines])
-        _, ref_phase = sine_phase(real, t, ref_w)
+        fake_amplitude, fake_phase = sine_phase(generated, t, fake_w)
+        ref_amplitude, ref_phase = sine_phase(real, t, ref_w)
+        amplitude = float(ref_amplitude.mean())
+        sines = (fake < SINE_OK) & ((fake_amplitude - amplitude).abs() <= AMPLITUDE_OK * amplitude)
         return {
             "sine_residual": float(fake.mean()),
             "sine_residual_median": float(fake.median()),
             "sine_share": float(sines.double().mean()),
+            "sine_amplitude": float(fake_amplitude.median()),
             "sine_residual_real": float(ref.mean()),
             "sine_frequency_ks": ks_distance(fake_w[sines], ref_w),
-            "sine_phase_ks": ks_distance(fake_phase, ref_phase),
+            "sine_phase_ks": ks_distance(fake_phase[sines], ref_phase),
         }
 
     def status(self) -> DataStatus:

@@ -17,7 +17,30 @@ from torch import nn
 from ganzoo.components import DataSpec
 from ganzoo.components import Discriminator as BaseDiscriminator
 from ganzoo.components import Generator as BaseGenerator
-from ganzoo.errors import IncompatibleError
+from ganzoo.errors import IncompatibleError, UsageError
+
+#: The activations the networks' hyperparameters may name; "linear" is none at all.
+ACTIVATIONS = ("tanh", "relu", "leaky_relu", "linear")
+
+
+def _activation(name: str) -> nn.Module:
+    if name == "tanh":
+        return nn.Tanh()
+    if name == "relu":
+        return nn.ReLU()
+    if name == "leaky_relu":
+        return nn.LeakyReLU(0.2)
+    return nn.Identity()
+
+
+def _check_choice(role: str, key: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise UsageError(f"The {role} 'sine-1d' takes {role}.{key} = {' or '.join(choices)}, not {value!r}.")
+
+
+def _check_count(role: str, key: str, value: int, low: int) -> None:
+    if value < low:
+        raise UsageError(f"The {role} 'sine-1d' needs {role}.{key} to be at least {low}, not {value}.")
 
 
 def _check_length(data: DataSpec, kernel_size: int) -> None:
@@ -29,11 +52,22 @@ def _check_length(data: DataSpec, kernel_size: int) -> None:
 
 
 class Generator(BaseGenerator):
-    """z (10, uniform in [0, 1)) → Dense 200 tanh → Dense L (50) tanh."""
+    """z (10, uniform in [0, 1)) → Dense 200 tanh → Dense L (50) tanh: source 004's.
+
+    ``layers`` hidden layers of ``hidden`` units with ``activation`` between them, and the
+    ``output_activation`` after the last Dense: "tanh" (the source's) bounds every point in (-1, 1),
+    which the data's ±1 crests reach only at an infinite pre-activation; "linear" leaves the
+    points unbounded (the data stay mapped to [-1, 1]).
+    """
 
     modalities = ("sequence",)
     output = "tanh"
-    defaults: ClassVar[dict[str, Any]] = {"hidden": 200}
+    defaults: ClassVar[dict[str, Any]] = {
+        "hidden": 200,
+        "layers": 1,
+        "activation": "tanh",
+        "output_activation": "tanh",
+    }
     train_defaults: ClassVar[dict[str, Any]] = {
         "latent_dim": 10,
         "prior": "uniform01",
@@ -45,24 +79,49 @@ class Generator(BaseGenerator):
         "loss": "bce",
     }
 
-    def __init__(self, data: DataSpec, latent_dim: int, hidden: int = 200):
+    def __init__(
+        self,
+        data: DataSpec,
+        latent_dim: int,
+        hidden: int = 200,
+        layers: int = 1,
+        activation: str = "tanh",
+        output_activation: str = "tanh",
+    ):
         super().__init__(data, latent_dim)
-        self.net = nn.Sequential(
-            nn.Linear(latent_dim, hidden),
-            nn.Tanh(),
-            nn.Linear(hidden, data.size),
-            nn.Tanh(),
-        )
+        _check_count("generator", "layers", layers, 1)
+        _check_count("generator", "hidden", hidden, 1)
+        _check_choice("generator", "activation", activation, ACTIVATIONS)
+        _check_choice("generator", "output_activation", output_activation, ("tanh", "linear"))
+        stack: list[nn.Module] = []
+        width = latent_dim
+        for _ in range(layers):
+            stack += [nn.Linear(width, hidden), _activation(activation)]
+            width = hidden
+        stack += [nn.Linear(width, data.size), _activation(output_activation)]
+        self.net = nn.Sequential(*stack)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z).view(z.shape[0], *self.data.shape)
 
 
 class Discriminator(BaseDiscriminator):
-    """(L,) → (1, L) → Conv1D 50x5 relu → Dropout 0.25 → Dense 50 (no activation) → Dense 1 (a logit)."""
+    """(L,) → (1, L) → Conv1D 50x5 relu → Dropout 0.25 → Dense 50 (no activation) → Dense 1 (a logit).
+
+    ``layers`` Dense layers of ``hidden`` units after the convolution, each followed by
+    ``activation``: the source's one layer with none ("linear") leaves D a single non-linear layer,
+    the convolution's ReLU.
+    """
 
     modalities = ("sequence",)
-    defaults: ClassVar[dict[str, Any]] = {"channels": 50, "kernel_size": 5, "dropout": 0.25, "hidden": 50}
+    defaults: ClassVar[dict[str, Any]] = {
+        "channels": 50,
+        "kernel_size": 5,
+        "dropout": 0.25,
+        "hidden": 50,
+        "layers": 1,
+        "activation": "linear",
+    }
     train_defaults: ClassVar[dict[str, Any]] = {"optimizer": "adam", "lr": 0.001, "betas": [0.9, 0.999]}
 
     @classmethod
@@ -77,19 +136,29 @@ class Discriminator(BaseDiscriminator):
         kernel_size: int = 5,
         dropout: float = 0.25,
         hidden: int = 50,
+        layers: int = 1,
+        activation: str = "linear",
     ):
         super().__init__(data)
         _check_length(data, kernel_size)
+        _check_count("discriminator", "layers", layers, 1)
+        _check_choice("discriminator", "activation", activation, ACTIVATIONS)
         (length,) = data.shape
-        self.net = nn.Sequential(
+        stack: list[nn.Module] = [
             nn.Unflatten(1, (1, length)),
             nn.Conv1d(1, channels, kernel_size),
             nn.ReLU(),
             nn.Dropout(dropout),
             nn.Flatten(),
-            nn.Linear(channels * (length - kernel_size + 1), hidden),
-            nn.Linear(hidden, 1),
-        )
+        ]
+        width = channels * (length - kernel_size + 1)
+        for _ in range(layers):
+            stack.append(nn.Linear(width, hidden))
+            if activation != "linear":
+                stack.append(_activation(activation))
+            width = hidden
+        stack.append(nn.Linear(width, 1))
+        self.net = nn.Sequential(*stack)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).view(-1)

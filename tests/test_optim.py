@@ -1,11 +1,14 @@
-"""FusedAdam is torch's Adam, bit for bit."""
+"""FusedAdam is torch's Adam, bit for bit; the learning-rate schedules fall as they say."""
 
 from __future__ import annotations
 
+import math
+
+import pytest
 import torch
 from torch import nn
 
-from ganzoo.optim import FusedAdam
+from ganzoo.optim import FusedAdam, lr_factor
 
 
 def _nets() -> tuple[nn.Module, nn.Module]:
@@ -41,3 +44,20 @@ def test_fused_adam_is_torchs_adam_bit_for_bit() -> None:
     opt_c = torch.optim.Adam(theirs.parameters(), lr=3e-3, fused=True)
     opt_c.load_state_dict(opt_a.state_dict())
     assert opt_c.state_dict()["state"][0]["step"] == opt_b.state_dict()["state"][0]["step"] == 10
+
+
+def test_lr_factor_schedules() -> None:
+    total = 100
+    assert [lr_factor("none", 0.0, s, total) for s in (0, 50, 99)] == [1.0, 1.0, 1.0]
+    linear = [lr_factor("linear", 0.0, s, total) for s in (0, 25, 50, 99)]
+    assert linear == pytest.approx([1.0, 0.75, 0.5, 0.01])
+    # CycleGAN's: flat for the first half, then linear to 0.
+    cyclegan = [lr_factor("linear", 0.5, s, total) for s in (0, 49, 50, 75, 99)]
+    assert cyclegan == pytest.approx([1.0, 1.0, 1.0, 0.5, 0.02])
+    assert lr_factor("cosine", 0.0, 0, total) == 1.0
+    assert lr_factor("cosine", 0.0, 50, total) == pytest.approx(0.5)
+    assert lr_factor("cosine", 0.0, 99, total) == pytest.approx(0.5 * (1 + math.cos(math.pi * 0.99)))
+    falling = [lr_factor(k, 0.2, s, total) for k in ("linear", "cosine") for s in range(20, 100)]
+    assert all(0 < f <= 1 for f in falling)
+    # A step past the end (a resume that shortened the run) stays at 0, never negative.
+    assert lr_factor("linear", 0.0, 150, total) == 0.0 and lr_factor("cosine", 0.0, 150, total) == 0.0

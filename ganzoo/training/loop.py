@@ -17,7 +17,7 @@ from ganzoo import distributed, rundir
 from ganzoo.components import DataSpec, Discriminator, Generator, Loss
 from ganzoo.errors import Interrupted, TrainingError, UsageError
 from ganzoo.figures import LOSSES
-from ganzoo.optim import make_optimizer
+from ganzoo.optim import lr_factor, make_optimizer
 from ganzoo.record import RunResult
 from ganzoo.rundir import Run
 from ganzoo.sampling import eval_mode, grid_labels, noise, rescale
@@ -111,11 +111,14 @@ class Trainer:
         self.iteration = Iteration(
             self.engine, loss, self.state, s, s.ema, regularizers, augment, self.classes, acgan
         )
+        # The learning rates the optimisers start from; lr_decay scales them step by step (_schedule).
+        self.base_lr = {"generator": s.lr_g, "discriminator": s.lr_d}
         self.figure_names = self.iteration.names
         self.state.tally.sums = torch.zeros(len(self.figure_names), device=device)
         self.reporters = Reporters(list(reporters))
         self.last_figures: dict[str, float] = {}
         self.last_eval: dict[str, Any] | None = None
+        self.eval_seconds = 0.0  # how long the last evaluation took (set by the PeriodicEval reporter)
         self._stop_signal: int | None = None
         self.restored = False  # the checkpoint is loaded (resume): fit continues from it
         self._t0 = time.perf_counter()
@@ -236,6 +239,8 @@ class Trainer:
         every_step = reporters.every_step
         with self._signals():
             while state.step < self.iterations:
+                if s.lr_decay != "none":
+                    self._schedule()
                 self.train_step()
                 if self.iteration.skipped_in_a_row >= SKIP_LIMIT:
                     why = f"{SKIP_LIMIT} iterations in a row had a non-finite loss (--on-nan skip)"
@@ -263,6 +268,14 @@ class Trainer:
         result = RunResult(state.step, self.elapsed(), self.last_figures, self.last_eval)
         reporters.call("on_run_end", self, result)
         return result
+
+    def _schedule(self) -> None:
+        """Set both optimisers' learning rates for the coming iteration (--set lr_decay=...)."""
+        s = self.settings
+        factor = lr_factor(s.lr_decay, s.lr_decay_start, self.state.step, self.iterations)
+        for name, opt in self.state.optimizers.items():
+            for group in opt.param_groups:
+                group["lr"] = self.base_lr[name] * factor
 
     def restore(self) -> None:
         """Load the run's checkpoint into the state (a damaged one is one sentence, nothing written)."""

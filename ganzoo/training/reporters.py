@@ -13,6 +13,7 @@ rank 0 gets the reporters that write files.
 from __future__ import annotations
 
 import json
+import time
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ganzoo import figures as names
@@ -41,6 +42,7 @@ class Trainer(Protocol):
     real_preview: torch.Tensor | None  # a few real curves (sequence data), in the data's range
     classes: int  # a conditional run's class count; 0 for an unconditional run
     fixed_labels: torch.Tensor | None  # a conditional run: the grid's labels, one class a row
+    eval_seconds: float  # how long the last evaluation took (metrics.jsonl's eval lines say so)
 
     @property
     def step(self) -> int:
@@ -176,7 +178,15 @@ class LogFile(Reporter):
         self._append(trainer, record)
 
     def on_evaluated(self, trainer: Trainer, figures: dict[str, Any]) -> None:
-        self._append(trainer, {"step": trainer.step, "eval": figures})
+        # "time" is the run's clock once the evaluation is done and "eval_s" what the evaluation took,
+        # so that the training time at this step is "time" less every evaluation's "eval_s" so far.
+        record = {
+            "step": trainer.step,
+            "eval": figures,
+            "time": round(trainer.elapsed(), 3),
+            "eval_s": round(trainer.eval_seconds, 3),
+        }
+        self._append(trainer, record)
 
     @staticmethod
     def _append(trainer: Trainer, record: dict[str, Any]) -> None:
@@ -237,8 +247,10 @@ class PeriodicEval(Reporter):
         from ganzoo.sampling import eval_mode
 
         s = trainer.settings
+        start = time.perf_counter()
         with eval_mode(trainer.sampler) as g:
             figures = self.evaluator.evaluate_generator(g, s.prior, s.latent_dim, trainer.classes)
+        trainer.eval_seconds = time.perf_counter() - start
         trainer.evaluated(figures)
 
 

@@ -174,7 +174,8 @@ class Iteration:
             state.optimizers["generator"].zero_grad(set_to_none=True)
             self.update(state.optimizers["generator"], g_loss)
         if self.ema_decay is not None:
-            update_ema(state.modules["generator_ema"], engine.G, self.ema_decay, state.step + 1)
+            warmed = state.step + 1 if s.ema_warmup else None
+            update_ema(state.modules["generator_ema"], engine.G, self.ema_decay, warmed)
         if self.skipped_now:  # --on-nan skip: this iteration's figures would be NaN
             self.skipped_in_a_row += 1
             self.skipped_now = False

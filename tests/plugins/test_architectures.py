@@ -15,7 +15,7 @@ from torch import nn
 
 from ganzoo.build import check_fits, component, lookup
 from ganzoo.components import DataSpec
-from ganzoo.errors import IncompatibleError
+from ganzoo.errors import IncompatibleError, UsageError
 from ganzoo.manager import get_manager
 
 SHAPES: dict[tuple[int, ...], str] = {
@@ -252,3 +252,46 @@ def test_sine_1d_matches_source_004_with_one_logit() -> None:
     assert _count(g) == _dense(10, 200) + _dense(200, 50)
     # Conv1D(50, 5) leaves 46 positions; the source's Dense(2) two-class head is one logit here.
     assert _count(d) == (1 * 50 * 5 + 50) + _dense(50 * 46, 50) + _dense(50, 1)
+
+
+def test_sine_1d_depth_width_and_activations() -> None:
+    """The hyperparameters issue 25's sine recipe goes through: shapes, parameter counts, output range."""
+    g_cls, d_cls = _classes("sine-1d")
+    spec = _spec((50,))
+    g = g_cls(spec, 10, hidden=64, layers=3, activation="leaky_relu", output_activation="linear")
+    assert _count(g) == _dense(10, 64) + 2 * _dense(64, 64) + _dense(64, 50)
+    z = torch.rand(BATCH, 10)
+    with torch.no_grad():
+        g.net[-2].bias.fill_(5.0)  # pre-activations far beyond tanh's reach
+        out = g(z)
+    assert out.shape == (BATCH, 50) and out.min() > 1.5  # linear: the points are not bounded by ±1
+    tanh = g_cls(spec, 10)  # the source's tanh output stays inside (-1, 1)
+    with torch.no_grad():
+        tanh.net[-2].bias.fill_(5.0)
+        assert tanh(z).abs().max() < 1.0
+    d = d_cls(spec, layers=2, hidden=32, activation="leaky_relu")
+    assert _count(d) == (50 * 5 + 50) + _dense(50 * 46, 32) + _dense(32, 32) + _dense(32, 1)
+    assert sum(isinstance(m, nn.LeakyReLU) for m in d.modules()) == 2
+    assert d(torch.rand(BATCH, 50)).shape == (BATCH,)
+    # The source's D: one Dense layer with no activation after it, so its only non-linearity is the ReLU.
+    assert [type(m).__name__ for m in d_cls(spec).net][-3:] == ["Flatten", "Linear", "Linear"]
+
+
+@pytest.mark.parametrize(
+    ("role", "params", "message"),
+    [
+        ("generator", {"layers": 0}, "generator.layers to be at least 1, not 0"),
+        ("generator", {"hidden": 0}, "generator.hidden to be at least 1, not 0"),
+        ("generator", {"output_activation": "relu"}, "output_activation = tanh or linear, not 'relu'"),
+        ("generator", {"activation": "gelu"}, "generator.activation = tanh or relu or leaky_relu or linear"),
+        ("discriminator", {"layers": -1}, "discriminator.layers to be at least 1, not -1"),
+        ("discriminator", {"activation": "swish"}, "discriminator.activation = tanh or relu"),
+    ],
+)
+def test_sine_1d_refuses_out_of_bounds_hyperparameters(
+    role: str, params: dict[str, Any], message: str
+) -> None:
+    g_cls, d_cls = _classes("sine-1d")
+    spec = _spec((50,))
+    with pytest.raises(UsageError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        g_cls(spec, 10, **params) if role == "generator" else d_cls(spec, **params)

@@ -66,3 +66,21 @@ def test_bad_parameters(params: dict[str, object], message: str) -> None:
 def test_unknown_split() -> None:
     with pytest.raises(UsageError, match="no split 'valid'"):
         Sine(n=2).load("valid")
+
+
+def test_only_sines_of_the_datas_amplitude_count_as_sines() -> None:
+    """A flat line fits a·sin + b·cos + c with a ≈ b ≈ 0 and no residual; a sine of half the data's
+    amplitude is a sine but not the data's: neither counts. The data's own curves all do."""
+    ds = Sine(n=200, seed=3)
+    real, test = ds.load("train").double(), ds.load("test").double()
+    same = ds.eval_figures(real, test)
+    assert same["sine_share"] == 1.0 and abs(same["sine_amplitude"] - 1.0) < 1e-3
+    assert same["sine_frequency_ks"] < 0.2 and same["sine_phase_ks"] < 0.2
+    flat = ds.eval_figures(torch.full_like(real, 0.3), test)
+    assert flat["sine_residual"] < 1e-6  # the old figure would have called every flat line a sine
+    assert flat["sine_share"] == 0.0 and flat["sine_amplitude"] < 1e-6
+    half = ds.eval_figures(0.5 * real, test)
+    assert half["sine_residual"] < 0.05 and half["sine_share"] == 0.0
+    assert abs(half["sine_amplitude"] - 0.5) < 1e-3
+    near = ds.eval_figures(0.85 * real, test)  # within 20% of the data's amplitude
+    assert near["sine_share"] == 1.0

@@ -136,6 +136,11 @@ def test_eval_every_appends_figures_and_the_last_goes_into_the_config(
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     evals = [r for r in rows if "eval" in r]
     assert [r["step"] for r in evals] == [20, 40]
+    # Each eval line carries the run's clock and what the evaluation took: training time is the one
+    # less the other (scripts/eval_curves.py --x seconds), and it grows with the steps.
+    logged = {r["step"]: r["time"] for r in rows if "g_loss" in r}
+    assert all(r["eval_s"] > 0 and r["time"] >= logged[r["step"]] + r["eval_s"] * 0.5 for r in evals)
+    assert evals[1]["time"] - evals[0]["eval_s"] - evals[1]["eval_s"] > logged[20]
     config = json.loads((run / "config.json").read_text())
     assert config["result"]["eval"] == evals[-1]["eval"]
     assert Image.open(run / "losses.png").size[0] > 1400  # a third panel: FD against iterations
