@@ -55,3 +55,29 @@ def set_cpu_threads(threads: int | None = None) -> int:
     elif not os.environ.get("OMP_NUM_THREADS"):
         torch.set_num_threads(usable_cores())
     return torch.get_num_threads()
+
+
+def configure_cuda(device: torch.device, precision: str, deterministic: bool) -> None:
+    """How cuDNN and cuBLAS compute for this run, before its first CUDA kernel (nothing on a CPU).
+
+    ``deterministic``: the same kernels and the same sums every time, so a seeded run and its resume
+    agree bit for bit: cuDNN's deterministic algorithms with autotuning off, torch's deterministic
+    algorithms (an operation that has none warns rather than fails: ``warn_only``), and cuBLAS's
+    fixed workspace (``CUBLAS_WORKSPACE_CONFIG``, read when its handle is made; a value the user set
+    is kept). Otherwise cuDNN autotunes (``benchmark``) for speed.
+
+    ``precision`` fp32 computes in float32, TF32 off for matmuls and convolutions alike (cuDNN's
+    default is on, which rounds fp32 convolutions to 10-bit mantissas on Ampere and newer): the
+    source recipes pin fp32 to be what their documents trained; ``bf16`` is the fast choice, and
+    what ``auto`` picks on those GPUs.
+    """
+    if device.type != "cuda":
+        return
+    if deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.backends.cudnn.deterministic = deterministic
+    torch.backends.cudnn.benchmark = not deterministic
+    torch.use_deterministic_algorithms(deterministic, warn_only=True)
+    tf32 = precision != "fp32"
+    torch.backends.cuda.matmul.allow_tf32 = tf32
+    torch.backends.cudnn.allow_tf32 = tf32

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import torch
@@ -20,6 +21,11 @@ import torch.distributed as dist
 from ganzoo.errors import UsageError
 
 T = TypeVar("T")
+
+#: How long a rank waits in a collective for the others. While rank 0 evaluates (--eval-every), samples
+#: or writes a checkpoint, the other ranks wait in the next step's gradient all-reduce; NCCL's default
+#: of 10 minutes would end a run whose evaluation (Inception features on a slow machine) takes longer.
+TIMEOUT = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -44,7 +50,7 @@ def setup(device: torch.device) -> Group | None:
         raise UsageError("This torch was built without torch.distributed; run ganzoo without torchrun.")
     if not dist.is_initialized():
         backend = "nccl" if device.type == "cuda" else "gloo"
-        dist.init_process_group(backend)
+        dist.init_process_group(backend, timeout=TIMEOUT)
     if device.type == "cuda":
         torch.cuda.set_device(rank_device(device))
     return Group(dist.get_rank(), dist.get_world_size())
@@ -66,7 +72,13 @@ def wrap(module: torch.nn.Module, device: torch.device) -> torch.nn.Module:
 
     if not any(p.requires_grad for p in module.parameters()):
         return module
-    return DistributedDataParallel(module, device_ids=[device.index] if device.type == "cuda" else None)
+    # broadcast_buffers=False: every rank keeps its own BatchNorm running statistics (rank 0's are
+    # the ones saved). With it on, DDP copies rank 0's buffers in place at every forward, and D's
+    # step runs D forward twice (real, fake) before one backward: on CUDA that in-place copy
+    # invalidates a tensor the first forward saved for backward (pytorch#175024).
+    return DistributedDataParallel(
+        module, device_ids=[device.index] if device.type == "cuda" else None, broadcast_buffers=False
+    )
 
 
 def gather_objects(obj: T) -> list[T]:

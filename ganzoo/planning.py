@@ -10,7 +10,6 @@ naming it. Light: no torch.
 from __future__ import annotations
 
 import json
-import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -115,7 +114,7 @@ def resume(
     new_settings = TrainSettings(**train)
     for key in asked:  # what the record holds was checked when it was read (RunConfig.from_json)
         settings.check(key, train[key])
-    total = _iterations(new_settings, record.data_size)
+    total = settings.total_iterations(new_settings, record.data_size, env.world_size())
     if total < step:
         raise UsageError(
             f"{run.path} has trained {step} iterations already; asking for {total} in all would undo "
@@ -142,13 +141,6 @@ def checkpoint_step(path: Path) -> int:
         return int(json.loads(read_metadata(path)["state"])["step"])
     except (KeyError, ValueError, TypeError) as exc:
         raise RunDirError(f"{path} is damaged or not a ganzoo checkpoint.") from exc
-
-
-def _iterations(s: TrainSettings, n_data: int) -> int:
-    """As the trainer counts them: epochs × (data size / batch size), else the iterations."""
-    if s.epochs is not None and n_data:
-        return max(1, math.ceil(s.epochs * n_data / s.batch_size))
-    return s.iterations
 
 
 def _same_components(run: Run, record: RunRecord, names: dict[str, str | None]) -> None:

@@ -172,6 +172,11 @@ class TrainSettings:
         "computes it natively, else fp32; fp16 adds a gradient scaler.",
         option=True, choices=PRECISIONS,
     )  # fmt: skip
+    deterministic: bool | None = setting(
+        None, "On CUDA: deterministic cuDNN and cuBLAS kernels, so a run and its resume agree bit for bit "
+        "(default: on for runs given --seed, off otherwise; no effect on the CPU, which is deterministic).",
+        resume=True,
+    )  # fmt: skip
     compile: bool = setting(
         False, "torch.compile both networks (opt-in: costs compile time up front).", option=True, resume=True
     )
@@ -198,6 +203,15 @@ class TrainSettings:
         """One sentence (a UsageError) for the first value that is out of its bounds or choices."""
         for f in fields(self):
             check(f.name, getattr(self, f.name))
+
+
+def total_iterations(s: TrainSettings, n_data: int, world: int = 1) -> int:
+    """The run's iterations: ``--epochs`` wins over ``--iterations``. An epoch is one pass of
+    batch-size draws over the data by the whole job, so under torchrun, where each of ``world``
+    processes draws its own ``batch_size`` every step, it takes ``world`` times fewer steps."""
+    if s.epochs is not None and n_data:
+        return max(1, math.ceil(s.epochs * n_data / (s.batch_size * world)))
+    return s.iterations
 
 
 FIELDS = {f.name: f for f in fields(TrainSettings)}

@@ -109,10 +109,20 @@ class Engine:
         spec: DataSpec,
         device: torch.device,
         group: distributed.Group | None = None,
+        penalties: tuple[str, ...] = (),
     ) -> None:
+        """``penalties``: the names of the gradient penalties D's step differentiates twice (R1, R2,
+        a loss's own), which SyncBatchNorm cannot carry."""
         self.device = device
         self.channels_last = use_channels_last(s.memory_format, spec, device, generator, discriminator)
         if s.sync_bn and group is not None:
+            d_norms = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in discriminator.modules())
+            if penalties and d_norms:  # pytorch#61222: SyncBatchNorm has no double backward
+                raise UsageError(
+                    f"--sync-bn cannot train with a gradient penalty ({', '.join(penalties)}): the "
+                    "discriminator's BatchNorm would become SyncBatchNorm, which torch cannot differentiate "
+                    "twice; drop --sync-bn, or the penalty (--set loss.r1=0, loss.r2=0)."
+                )
             if device.type != "cuda":
                 raise UsageError(
                     "--sync-bn needs CUDA devices: torch's SyncBatchNorm does not run on the CPU."

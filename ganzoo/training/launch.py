@@ -71,12 +71,15 @@ def build(
 ) -> Launch:
     """Devices, data, networks, trainer and reporters for ``plan``; nothing is written yet."""
     from ganzoo import threads as ganzoo_threads
-    from ganzoo.devices import resolve_device, set_cpu_threads
+    from ganzoo.devices import configure_cuda, resolve_device, set_cpu_threads
     from ganzoo.training.engine import resolve_precision
 
     config, s = plan.config, plan.config.train
     device = resolve_device(s.device)
     s.precision = resolve_precision(s.precision, device)  # what the record says the run trained in
+    if s.deterministic is None:  # a seeded run means a repeatable one
+        s.deterministic = s.seed is not None
+    configure_cuda(device, s.precision, s.deterministic)
     threads = set_cpu_threads(s.threads)
     progress = progress or PlainProgress()
     group = distributed.setup(device)

@@ -21,7 +21,7 @@ from ganzoo.optim import lr_factor, make_optimizer
 from ganzoo.record import RunResult
 from ganzoo.rundir import Run
 from ganzoo.sampling import eval_mode, grid_labels, noise, rescale
-from ganzoo.settings import RunConfig, TrainSettings
+from ganzoo.settings import RunConfig, total_iterations
 from ganzoo.training import state as checkpoints
 from ganzoo.training.augment import augmenter
 from ganzoo.training.batches import StreamBatches, TensorBatches
@@ -36,13 +36,6 @@ if TYPE_CHECKING:
 
 #: Under torchrun the ranks agree whether to stop (a signal) every this many steps.
 STOP_EVERY = 10
-
-
-def total_iterations(s: TrainSettings, n_data: int) -> int:
-    """``--epochs`` wins over ``--iterations``: an epoch is one pass of batch-size draws over the data."""
-    if s.epochs is not None:
-        return max(1, math.ceil(s.epochs * n_data / s.batch_size))
-    return s.iterations
 
 
 class Trainer:
@@ -68,7 +61,9 @@ class Trainer:
         s = self.settings
         self.run, self.spec, self.seed, self.group, self.evaluator = run, spec, seed, group, evaluator
         self.main = group is None or group.main  # only rank 0 writes the run directory
-        self.engine = Engine(generator, discriminator, s, spec, device, group)
+        regularizers = Regularizers.from_params(config.params.get("loss", {}))
+        penalties = (*loss.penalty_names(), *regularizers.names())
+        self.engine = Engine(generator, discriminator, s, spec, device, group, penalties)
         self.out_range = type(generator).output_range()
         # A conditional run: the data's class labels, and how many classes they count.
         self.classes = len(spec.classes) if s.conditional else 0
@@ -79,7 +74,7 @@ class Trainer:
         if spec.modality == "sequence":
             preview = self.batches.next(min(8, self.n)).detach().float()
             self.real_preview = rescale(preview, self.out_range, spec.value_range)
-        self.iterations = total_iterations(s, self.n)
+        self.iterations = total_iterations(s, self.n, group.world if group is not None else 1)
         G, D = self.engine.G, self.engine.D
         modules: dict[str, torch.nn.Module] = {"generator": G, "discriminator": D}
         if s.ema is not None:  # the average samples and is evaluated; G itself keeps training
@@ -106,7 +101,6 @@ class Trainer:
         # The grids' labels: row by row, one class a row (grid_labels), the same all run long.
         self.fixed_labels = grid_labels(s.samples, self.classes, device) if self.classes else None
         augment = augmenter(s.augment, noise_rng, self.out_range) if spec.modality == "image" else None
-        regularizers = Regularizers.from_params(config.params.get("loss", {}))
         acgan = float(config.params.get("loss", {}).get("acgan", 0.0))
         self.iteration = Iteration(
             self.engine, loss, self.state, s, s.ema, regularizers, augment, self.classes, acgan
@@ -121,6 +115,7 @@ class Trainer:
         self.eval_seconds = 0.0  # how long the last evaluation took (set by the PeriodicEval reporter)
         self._stop_signal: int | None = None
         self.restored = False  # the checkpoint is loaded (resume): fit continues from it
+        self.resume_notes: list[str] = []  # what the user should know about how it was loaded
         self._t0 = time.perf_counter()
 
     def _batches(
@@ -281,7 +276,7 @@ class Trainer:
         """Load the run's checkpoint into the state (a damaged one is one sentence, nothing written)."""
         if self.main:
             self.run.clean_temporary()
-        checkpoints.restore(self.state, self.run, self.seed, self.group)
+        self.resume_notes = checkpoints.restore(self.state, self.run, self.seed, self.group)
         self.restored = True
 
     def save_checkpoint(self) -> None:

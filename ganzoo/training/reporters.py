@@ -43,6 +43,7 @@ class Trainer(Protocol):
     classes: int  # a conditional run's class count; 0 for an unconditional run
     fixed_labels: torch.Tensor | None  # a conditional run: the grid's labels, one class a row
     eval_seconds: float  # how long the last evaluation took (metrics.jsonl's eval lines say so)
+    resume_notes: list[str]  # a resumed run: what the user should know about how it was loaded
 
     @property
     def step(self) -> int:
@@ -139,6 +140,8 @@ class ProgressReporter(Reporter):
 
     def on_run_start(self, trainer: Trainer, resumed: bool) -> None:
         self.progress.start(trainer.iterations, trainer.step)
+        for note in trainer.resume_notes:
+            self.progress.note(note)
 
     def on_step_end(self, trainer: Trainer) -> None:
         if trainer.step % self.every == 0:

@@ -79,6 +79,9 @@ def save(state: TrainState, run: Run, iterations: int, seconds: float, keep: int
         "iterations": iterations,
         "batches": batch_state,
         "scaler": state.scaler.state_dict(),
+        # The device type the streams' states belong to: a CPU generator's state (Mersenne
+        # Twister) and a CUDA one's (Philox) do not load into each other.
+        "rng_device": state.noise.device.type,
         **_host_rng_state(extra),
     }
     checkpoint.save_checkpoint(
@@ -86,15 +89,18 @@ def save(state: TrainState, run: Run, iterations: int, seconds: float, keep: int
     )
 
 
-def restore(state: TrainState, run: Run, seed: int, group: Any = None) -> None:
+def restore(state: TrainState, run: Run, seed: int, group: Any = None) -> list[str]:
     """Load the checkpoint into ``state``: weights, optimisers, streams, figures and counters.
 
     A checkpoint whose header reads but whose content does not (JSON cut or bit-flipped inside
     its metadata, a tensor missing or of the wrong size) is one sentence naming the file.
+    Returns notes for the user: a run resumed on another kind of device than it was saved on
+    continues with its random streams re-seeded from the seed and the step (repeatably, but not
+    the draws it would have made where it started).
     """
     path = run.file(rundir.CHECKPOINT)
     try:
-        _restore(state, run, seed, group)
+        return _restore(state, run, seed, group)
     except (ValueError, KeyError, TypeError, IndexError, RuntimeError) as exc:
         raise RunDirError(
             f"{path} is damaged or does not fit this run, so it cannot be resumed "
@@ -102,11 +108,24 @@ def restore(state: TrainState, run: Run, seed: int, group: Any = None) -> None:
         ) from exc
 
 
-def _restore(state: TrainState, run: Run, seed: int, group: Any) -> None:
+def _restore(state: TrainState, run: Run, seed: int, group: Any) -> list[str]:
     extra, meta = checkpoint.load_checkpoint(run.file(rundir.CHECKPOINT_DIR), state.modules, state.optimizers)
     torch.set_rng_state(extra["rng_cpu"])
     _set_host_rng_state(meta, extra)
-    state.data.set_state(extra["rng_data"])
+    step = int(meta["step"])
+    saved_on, here = meta.get("rng_device"), state.noise.device.type
+    moved = not _fits(state.data, extra["rng_data"], saved_on)
+    notes = []
+    if moved:  # the streams were saved on another kind of device: fresh ones, from seed and step
+        notes.append(
+            f"The checkpoint's random streams were saved on {saved_on or 'another device'}, which draws "
+            f"differently from {here}: the noise and batch draws continue from fresh streams seeded by "
+            f"the run's seed and step {step} (repeatable, not the draws the run would have made on "
+            f"{saved_on or 'its own device'})."
+        )
+        state.data.manual_seed(seed + step)
+    else:
+        state.data.set_state(extra["rng_data"])
     if meta.get("scaler"):  # an fp32 run's disabled scaler saves an empty state
         state.scaler.load_state_dict(meta["scaler"])
     device = state.fixed_z.device
@@ -115,18 +134,29 @@ def _restore(state: TrainState, run: Run, seed: int, group: Any) -> None:
     state.fixed_z = extra["fixed_z"].to(device)
     sums = _like(extra["acc"].to(device), state.tally.sums)
     state.tally = Tally(sums, int(meta["acc_n"]), int(meta.get("skipped", 0)))
-    state.step = int(meta["step"])
+    state.step = step
     state.seconds = float(meta["seconds"])
     if group is not None:  # every rank's own noise stream and figures, as rank 0 saved them
-        if f"rng_noise.rank{group.rank}" in extra:
-            state.noise.set_state(extra[f"rng_noise.rank{group.rank}"])
+        own = extra.get(f"rng_noise.rank{group.rank}")
+        if own is not None:
             state.tally.sums = _like(extra[f"acc.rank{group.rank}"].to(device), sums)
-        else:  # saved by a smaller world: this rank forks a fresh noise stream
+        if own is not None and not moved:
+            state.noise.set_state(own)
+        else:  # saved by a smaller world, or on another device: this rank forks a fresh noise stream
             state.noise.manual_seed(seed + RANK_SEED_STRIDE * group.rank + state.step)
     state.batches.restore(
         {k.removeprefix("batches."): v for k, v in extra.items() if k.startswith("batches.")},
         meta.get("batches", {}),
     )
+    return notes
+
+
+def _fits(stream: torch.Generator, saved: torch.Tensor, saved_on: str | None) -> bool:
+    """Whether a saved generator state belongs to ``stream``'s kind of device (a checkpoint from
+    before ganzoo recorded the device: by the state's size, which differs between the two)."""
+    if saved_on is not None:
+        return saved_on == stream.device.type
+    return saved.numel() == stream.get_state().numel()
 
 
 def _like(saved: torch.Tensor, live: torch.Tensor) -> torch.Tensor:

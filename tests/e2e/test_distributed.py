@@ -104,6 +104,31 @@ def test_a_conditional_run_on_two_processes_resumes_exactly(tmp_path: Path, mnis
     assert all(torch.equal(a[k], again[k]) for k in a)
 
 
+@pytest.mark.parametrize("order", ["joint", "concat"])
+def test_dcgan_with_batchnorm_and_r1_trains_on_two_processes_for_the_jobs_epochs(
+    tmp_path: Path, mnist_dir: Path, order: str
+) -> None:
+    """The dcgan recipe's D (BatchNorm after its second conv) sees the real and the fake batch in
+    two forwards (joint) or one (concat) before one backward, with lazy R1; each rank keeps its own
+    BatchNorm statistics (broadcast_buffers=False) while DDP keeps the weights equal. --epochs counts
+    passes over the data by the whole job: 2 processes of batch 16 take 256 / 32 = 8 steps an epoch."""
+    (tmp_path / "spy.py").write_text(SPY)
+    done = torchrun(
+        tmp_path, "spy.py", "train", "dcgan", "mnist", "--out", "run", "--epochs", "2", "--batch-size", "16",
+        "--data-dir", str(mnist_dir), "--seed", "0", "--device", "cpu", "--set", f"d_update={order}",
+        "--set", "log_every=4", "--precision", "fp32",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["iterations"] == 16 and config["result"]["steps"] == 16
+    assert config["run"]["params"]["loss"]["r1"] > 0  # the recipe's R1 ran under DDP
+    a, b = load_g(tmp_path / "run-rank0.safetensors"), load_g(tmp_path / "run-rank1.safetensors")
+    weights = [k for k in a if not k.endswith(("running_mean", "running_var", "num_batches_tracked"))]
+    assert all(torch.equal(a[k], b[k]) for k in weights)
+    means = [k for k in a if k.endswith("running_mean")]
+    assert means and any(not torch.equal(a[k], b[k]) for k in means)  # each rank's own batches
+
+
 def test_sync_bn_on_the_cpu_is_one_sentence(tmp_path: Path, mnist_dir: Path) -> None:
     done = torchrun(
         tmp_path, "-m", "ganzoo", "train", "dcgan", "mnist", "--sync-bn", "--device", "cpu",

@@ -217,3 +217,27 @@ def test_a_channels_last_run_resumes_bit_for_bit(tmp_path: Path, mnist_dir: Path
     for name in ("generator.safetensors", "discriminator.safetensors"):
         a, b = (load_file(str(tmp_path / run / name)) for run in ("straight", "half"))
         assert all(torch.equal(a[k], b[k]) for k in a), name
+
+
+def test_sync_bn_with_a_gradient_penalty_is_refused_before_training() -> None:
+    """SyncBatchNorm has no double backward (pytorch#61222): --sync-bn with R1 (or any penalty) on a D
+    with BatchNorm is one sentence when the engine is built, before any process trains. A D without
+    BatchNorm, or no penalty, passes this check (and meets the CUDA one on the CPU)."""
+    from ganzoo import distributed
+    from ganzoo.settings import TrainSettings
+
+    spec = DataSpec((1, 28, 28), "image", (0.0, 1.0))
+    g_cls, d_cls = (api_component(kind) for kind in ("generator", "discriminator"))
+    s = TrainSettings(sync_bn=True)
+    group = distributed.Group(rank=0, world=2)  # as under torchrun; the check needs no process group
+    with pytest.raises(UsageError, match=r"--sync-bn cannot train with a gradient penalty \(r1\)"):
+        engine.Engine(g_cls(spec, 100), d_cls(spec), s, spec, torch.device("cpu"), group, ("r1",))
+    with pytest.raises(UsageError, match="--sync-bn needs CUDA devices"):
+        engine.Engine(g_cls(spec, 100), d_cls(spec), s, spec, torch.device("cpu"), group, ())
+
+
+def api_component(kind: str) -> Any:
+    from ganzoo.build import lookup
+    from ganzoo.manager import get_manager
+
+    return lookup(get_manager(), kind, "dcgan")

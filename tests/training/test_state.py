@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
@@ -61,3 +62,43 @@ def test_resume_replays_python_and_numpy_draws_of_plugins(
         api.train(resume=tmp_path / "split", iterations=90)
     a, b = (load_file(str(tmp_path / r / "generator.safetensors")) for r in ("straight", "split"))
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def _move_streams(checkpoint_file: Path, device: str) -> None:
+    """Make a CPU checkpoint look saved on ``device``: its streams' states replaced by a Philox-sized
+    state (16 bytes, as a CUDA generator's), the device named in its metadata (or, ``device`` None,
+    not named, as before ganzoo recorded it)."""
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    with safe_open(str(checkpoint_file), "pt") as f:
+        meta = dict(f.metadata())
+        tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
+    tensors["extra/rng_data"] = torch.arange(16, dtype=torch.uint8)
+    state = json.loads(meta["state"])
+    state.pop("rng_device", None)
+    if device:
+        state["rng_device"] = device
+    meta["state"] = json.dumps(state)
+    save_file(tensors, str(checkpoint_file), metadata=meta)
+
+
+@pytest.mark.parametrize("recorded", ["cuda", ""])
+def test_a_checkpoint_from_another_device_resumes_with_reseeded_streams_and_a_note(
+    tmp_path: Path, train_short: Callable[..., Any], capsys: pytest.CaptureFixture[str], recorded: str
+) -> None:
+    """A run saved on CUDA and resumed on the CPU (or the reverse) is not "damaged": its weights and
+    optimisers load, its noise and batch streams start again from the seed and the step (with a note
+    saying so), and two such resumes end alike."""
+    ends = []
+    for name in ("a", "b"):
+        run = tmp_path / name
+        train_short(run, iterations=20, checkpoint_every=20)
+        _move_streams(run / "checkpoint" / "state.safetensors", recorded)
+        capsys.readouterr()
+        api.train(resume=run, iterations=30)
+        err = capsys.readouterr().err
+        assert "random streams were saved on" in " ".join(err.split())
+        assert "seeded by the run's seed and step 20" in " ".join(err.split())
+        ends.append(load_file(str(run / "generator.safetensors")))
+    assert all(torch.equal(ends[0][k], ends[1][k]) for k in ends[0])
