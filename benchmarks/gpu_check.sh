@@ -191,7 +191,7 @@ fi
 [ -d "$WORK/images" ] || $CHECK images "$WORK/images" >/dev/null
 check streamed-pinned $CHECK streamed "$WORK/images"
 check train-streamed bash -c "$GANZOO train dcgan image-folder --data-dir $WORK/images \
-    --set dataset.image_size=32 --set dataset.max_memory_mb=0.01 --device $DEVICE --iterations $N \
+    --set dataset.image_size=32 --set dataset.max_memory_mb=1 --device $DEVICE --iterations $N \
     --seed 0 --json --out $WORK/streamed >$WORK/streamed.json && $CHECK finite $WORK/streamed.json"
 
 # 12. dcgan img/s at batch 128 and 512, fp32 and bf16 (the bench's variants), and every recipe's step

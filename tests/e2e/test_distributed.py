@@ -130,10 +130,13 @@ def test_dcgan_with_batchnorm_and_r1_trains_on_two_processes_for_the_jobs_epochs
 
 
 def test_sync_bn_on_the_cpu_is_one_sentence(tmp_path: Path, mnist_dir: Path) -> None:
-    done = torchrun(
-        tmp_path, "-m", "ganzoo", "train", "dcgan", "mnist", "--sync-bn", "--device", "cpu",
-        "--data-dir", str(mnist_dir), "--iterations", "2", "--out", "run",
-    )  # fmt: skip
+    args = ["-m", "ganzoo", "train", "dcgan", "mnist", "--sync-bn", "--device", "cpu"]
+    args += ["--data-dir", str(mnist_dir), "--iterations", "2", "--out", "run"]
+    # The dcgan recipe's R1 differentiates D twice, which SyncBatchNorm cannot: said first, on any device.
+    done = torchrun(tmp_path, *args)
+    assert done.returncode != 0
+    assert "--sync-bn cannot train with a gradient penalty (r1)" in " ".join(done.stderr.split())
+    done = torchrun(tmp_path, *args, "--set", "loss.r1=0")
     assert done.returncode != 0
     assert "--sync-bn needs CUDA devices" in done.stderr
     # torchrun reports its failed children with a traceback of its own launcher; no frame is ganzoo's
