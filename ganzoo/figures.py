@@ -10,8 +10,10 @@ from __future__ import annotations
 #: The training figures summed on the device between two logged steps, in this order, for a
 #: per-batch loss; then one figure per penalty term (gp, r1, r2, ...).
 PER_BATCH_FIGURES = ("d_loss_real", "d_loss_fake", "g_loss", "d_real", "d_fake", "d_acc_real", "d_acc_fake")
-#: The same for a pairwise loss, whose D objective does not split into real and fake parts.
-PAIRWISE_FIGURES = ("d_loss", "g_loss", "d_real", "d_fake", "d_acc_real", "d_acc_fake")
+#: The same for a pairwise (relativistic) loss, whose D objective does not split into real and fake
+#: parts and whose logits mean nothing alone (only their differences are trained, so σ(D(x)) drifts to
+#: 0 or 1 whoever wins): how often, and how surely, D rates each real sample above its fake partner.
+PAIRWISE_FIGURES = ("d_loss", "g_loss", "d_pair", "d_pair_acc")
 #: The figures whose not being finite stops a run.
 LOSSES = ("d_loss_real", "d_loss_fake", "d_loss", "g_loss")
 
@@ -26,6 +28,8 @@ TRAINING = {
     "d_loss_fake": "D loss on fake",
     "d_acc_real": "D acc on real",
     "d_acc_fake": "D acc on fake",
+    "d_pair": "D(x) > D(G(z))",
+    "d_pair_acc": "D acc on pairs",
     "gp": "gradient penalty",
     "r1": "R1 penalty",
     "r2": "R2 penalty",
@@ -33,7 +37,7 @@ TRAINING = {
 }
 
 #: The training figures a progress line and ``ganzoo show`` print, in this order.
-HEADLINE = ("d_loss", "g_loss", "d_real", "d_fake", "d_acc")
+HEADLINE = ("d_loss", "g_loss", "d_real", "d_fake", "d_acc", "d_pair", "d_pair_acc")
 
 #: Eval figures → labels (a dataset adds its own through ``Dataset.figure_labels``).
 EVAL = {

@@ -35,6 +35,7 @@ class Plan:
     step: int = 0  # where a resumed run continues from
     changes: dict[str, list[Any]] = field(default_factory=dict)  # setting → [recorded, new]
     force: bool = False  # a new run may fill a folder that is not empty
+    notes: list[str] = field(default_factory=list)  # what the user is told before it trains
 
     @property
     def resume(self) -> bool:
@@ -61,13 +62,14 @@ def new_run(
     data_dir: Path | None = None,
 ) -> Plan:
     """Resolve a new run's configuration and choose (and check) its folder."""
-    config = resolve(request, lookup)
+    notes: list[str] = []
+    config = resolve(request, lookup, notes=notes)
     root = Path(runs_root) if runs_root is not None else user_settings.runs_root()
     path = Path(out) if out is not None else Run.default_path(root, request.arch, request.dataset)
     run = Run(path)
     if env.rank() == 0:  # under torchrun the other ranks write nothing
         run.check_new(force)
-    return Plan(config, run, data_dir, force=force)
+    return Plan(config, run, data_dir, force=force, notes=notes)
 
 
 def resume(

@@ -20,8 +20,11 @@ def plot_losses(log: Path, out: Path) -> None:
     from ganzoo.rundir import read_log
 
     lines = read_log(Path(log))
-    # Only rows with every figure drawn, as a number: a hand-edited or damaged line is left out.
-    names = ("d_loss", "g_loss", "d_real", "d_fake", "d_acc")
+    # Only rows with every figure drawn, as a number: a hand-edited or damaged line is left out. A
+    # pairwise loss logs how D rates real samples against their fake partners instead of D(x), D(G(z)).
+    pairwise = any("d_pair" in r for r in lines)
+    d_names = ("d_pair", "d_pair_acc") if pairwise else ("d_real", "d_fake", "d_acc")
+    names = ("d_loss", "g_loss", *d_names)
     rows = [r for r in lines if all(isinstance(r.get(k), (int, float)) for k in names)]
     evals = [r for r in lines if isinstance(r.get("eval"), dict)]
     if not rows:
@@ -39,7 +42,7 @@ def plot_losses(log: Path, out: Path) -> None:
     ax_loss.set_xlabel("iteration")
     ax_loss.set_title("losses" + (f" (smoothed over {window} logged steps)" if window > 1 else ""))
     ax_loss.legend()
-    for name in ("d_real", "d_fake", "d_acc"):
+    for name in d_names:
         _raw_and_smoothed(ax_d, steps, [r[name] for r in rows], figures.label(name), window)
     ax_d.set_ylim(0, 1)
     ax_d.set_xlabel("iteration")

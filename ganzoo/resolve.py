@@ -81,8 +81,14 @@ def command_line(options: dict[str, Any], set_values: dict[str, Any]) -> dict[st
     return layer
 
 
-def resolve(request: Request, lookup: Lookup, recipes: dict[str, Recipe] | None = None) -> RunConfig:
-    """The run configuration for ``request``, validated; ``lookup`` finds the component classes."""
+def resolve(
+    request: Request,
+    lookup: Lookup,
+    recipes: dict[str, Recipe] | None = None,
+    notes: list[str] | None = None,
+) -> RunConfig:
+    """The run configuration for ``request``, validated; ``lookup`` finds the component classes.
+    ``notes`` receives what the user should be told about how their request was read."""
     recipes = load_recipes() if recipes is None else recipes
     recipe = _recipe(request, recipes)
     names = {
@@ -116,15 +122,32 @@ def resolve(request: Request, lookup: Lookup, recipes: dict[str, Recipe] | None 
         **{_D_TRAINING[k]: v for k, v in d_cls.train_defaults.items() if k in _D_TRAINING},
         **{k: v for k, v in getattr(classes["loss"], "train_defaults", {}).items() if k in TRAIN_KEYS},
     }
+    user_layers = [
+        ("user settings file", user_settings.train()),
+        ("environment", environment()),
+        ("command line", command_line(request.options, set_train)),
+    ]
     train = settings.layered(
         [
             ("defaults", {**settings.defaults(), **component_defaults}),
             ("recipe", recipe.train if recipe else {}),
-            ("user settings file", user_settings.train()),
-            ("environment", environment()),
-            ("command line", command_line(request.options, set_train)),
+            *user_layers,
         ]
     )
+    # A loss the user chose that compares real and fake logits together cannot train with an update
+    # order of one batch at a time: the recipe's order yields (an order the user set still wins, and
+    # is refused in one sentence when the run is built).
+    order_set = any("d_update" in layer for _, layer in user_layers)
+    if getattr(classes["loss"], "pairwise", False) and request.loss and not order_set:
+        if train["d_update"] not in settings.BOTH_BATCH_ORDERS:
+            wanted = getattr(classes["loss"], "train_defaults", {}).get("d_update", "joint")
+            if notes is not None:
+                notes.append(
+                    f"note: the loss '{names['loss']}' compares real and fake logits together, so D "
+                    f"updates on both batches at once (d_update={wanted}, not the recipe's "
+                    f"{train['d_update']})."
+                )
+            train["d_update"] = wanted
     config = RunConfig(
         names["generator"],
         names["discriminator"],

@@ -22,6 +22,9 @@ PRIORS = ("normal", "uniform", "uniform01")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 #: The update orders of D and G (ganzoo.training.step holds one function for each).
 UPDATE_ORDERS = ("split", "joint", "concat", "mixed")
+#: The orders whose D objective sees the real and the fake batch at once: a pairwise (relativistic)
+#: loss trains only with these.
+BOTH_BATCH_ORDERS = ("joint", "concat", "mixed")
 DATA_ORDERS = ("random", "shuffle", "sequential")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 MEMORY_FORMATS = ("auto", "channels_last", "contiguous")

@@ -4,8 +4,9 @@
 
 Samples n curves from the run's generator, fits y ≈ A·sin(ωt + φ) + c to each (the fit of
 ``ganzoo eval``), and draws the histogram of ω and of φ over the curves that are sines (RMS
-residual ≤ 0.05) beside the same for n curves of the test split. It prints the share of sines and
-the Kolmogorov-Smirnov distances, the figures docs/results.md publishes.
+residual ≤ 0.05, amplitude within 20% of the data's) beside the same for n curves of the test
+split. It prints the share of sines and the Kolmogorov-Smirnov distances, the figures
+docs/results.md publishes.
 """
 
 from __future__ import annotations
@@ -17,16 +18,22 @@ from pathlib import Path
 import torch
 
 import ganzoo
-from ganzoo.plugins.sine import SINE_OK, Sine
+from ganzoo.plugins.sine import AMPLITUDE_OK, SINE_OK, Sine
 from ganzoo.plugins.sine_fit import ks_distance, sine_fit_params, sine_phase
 
 
-def fitted(curves: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Per curve: whether it is a sine, its ω, its φ (the last two over the sines only)."""
+def fitted(
+    curves: torch.Tensor, t: torch.Tensor, amplitude: float | None = None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per curve: whether it is a sine (RMS residual ≤ SINE_OK and, given the data's ``amplitude``,
+    a fitted amplitude within AMPLITUDE_OK of it, as ``ganzoo eval`` counts them); its ω and φ over
+    the sines only; and every curve's fitted amplitude."""
     residual, omega = sine_fit_params(curves, t)
+    amp, phase = sine_phase(curves, t, omega)
     sines = residual < SINE_OK
-    _, phase = sine_phase(curves[sines], t, omega[sines])
-    return sines, omega[sines], phase
+    if amplitude is not None:
+        sines &= (amp - amplitude).abs() <= AMPLITUDE_OK * amplitude
+    return sines, omega[sines], phase[sines], amp
 
 
 def main() -> None:
@@ -43,8 +50,8 @@ def main() -> None:
     t = data.positions()
     fake = g.sample(args.n, seed=args.seed).double()
     real = data.load("test")[: args.n].double()
-    fake_sines, fake_w, fake_phi = fitted(fake, t)
-    real_sines, real_w, real_phi = fitted(real, t)
+    real_sines, real_w, real_phi, real_amp = fitted(real, t)
+    fake_sines, fake_w, fake_phi, _ = fitted(fake, t, float(real_amp.mean()))
     ks_w, ks_phi = ks_distance(fake_w, real_w), ks_distance(fake_phi, real_phi)
     share, real_share = float(fake_sines.double().mean()), float(real_sines.double().mean())
     print(f"sines: generated {share:.3f}, real {real_share:.3f}")

@@ -96,6 +96,8 @@ def build(
             dist.broadcast_object_list(shared, src=0)
             plan.run, s.seed = Run(Path(shared[0])), int(shared[1])
     main = group is None or group.main
+    for note in plan.notes:  # how the request was read (rank 0's progress speaks; the others are quiet)
+        progress.note(note)
     parts = components_for(manager, config, plan.record)  # the record: what an unknown name was
     ds = build_dataset(parts.dataset, config, plan.data_dir)
     spec = ds.spec()

@@ -314,8 +314,8 @@ class Trainer:
             self._diverged(what, self.state.step)
         if "d_loss_real" in values:  # a per-batch loss: D's loss is the mean of its two halves
             values["d_loss"] = 0.5 * (values["d_loss_real"] + values["d_loss_fake"])
-        # How often D calls real real and fake fake, and both: GANs in Action's confusion-matrix view.
-        values["d_acc"] = 0.5 * (values["d_acc_real"] + values["d_acc_fake"])
+        if "d_acc_real" in values:  # how often D calls real real and fake fake, and both: GANs in
+            values["d_acc"] = 0.5 * (values["d_acc_real"] + values["d_acc_fake"])  # Action's confusion matrix
         self.last_figures = values
         return values
 

@@ -18,7 +18,7 @@ from ganzoo.components import Loss
 from ganzoo.errors import PluginError, UsageError
 from ganzoo.figures import PAIRWISE_FIGURES, PER_BATCH_FIGURES
 from ganzoo.sampling import noise
-from ganzoo.settings import TrainSettings
+from ganzoo.settings import BOTH_BATCH_ORDERS, TrainSettings
 from ganzoo.training.ema import update_ema
 from ganzoo.training.engine import Engine, Net
 from ganzoo.training.regularize import Regularizers
@@ -183,19 +183,15 @@ class Iteration:
         self.skipped_in_a_row = 0
         with torch.no_grad():
             rl, fl = d_step.real_logits.detach().float(), d_step.fake_logits.detach().float()
-            losses = [d_step.loss_real.detach()]
-            if d_step.loss_fake is not None:
-                losses.append(d_step.loss_fake.detach())
+            if d_step.loss_fake is None:  # pairwise: each real sample against its fake partner
+                figures = [d_step.loss_real.detach(), g_loss.detach()]
+                figures += [torch.sigmoid(rl - fl).mean(), (rl > fl).float().mean()]
+            else:
+                figures = [d_step.loss_real.detach(), d_step.loss_fake.detach(), g_loss.detach()]
+                figures += [torch.sigmoid(rl).mean(), torch.sigmoid(fl).mean()]
+                figures += [(rl > 0).float().mean(), (fl < 0).float().mean()]
             state.tally.sums += torch.stack(
-                [
-                    *losses,
-                    g_loss.detach(),
-                    torch.sigmoid(rl).mean(),
-                    torch.sigmoid(fl).mean(),
-                    (rl > 0).float().mean(),
-                    (fl < 0).float().mean(),
-                    *(self._term(d_step, name) for name in self.penalty_names),
-                ]
+                [*figures, *(self._term(d_step, name) for name in self.penalty_names)]
             )
         state.tally.n += 1
 
@@ -327,7 +323,7 @@ class Order:
 
 
 ORDERS: dict[str, Order] = {
-    "split": Order(split, both_batches=False),
+    "split": Order(split, both_batches="split" in BOTH_BATCH_ORDERS),
     "joint": Order(joint),
     "concat": Order(concat),
     # Source 003's tutorial: batch_size/2 real and batch_size/2 fake in one batch; G on fresh noise.

@@ -91,12 +91,22 @@ def test_a_pairwise_loss_sees_both_batches_and_real_logits_in_gs_step(
     assert "d_loss" in rows[-1] and "d_loss_real" not in rows[-1]
 
 
-def test_a_pairwise_loss_refuses_the_split_order(tmp_path: Path, train_short: Callable[..., Any]) -> None:
+def test_a_pairwise_loss_the_user_chose_overrides_the_recipes_order_but_not_the_users(
+    tmp_path: Path, train_short: Callable[..., Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """vanilla-mlp-mnist's recipe updates D on one batch at a time (split); a user who picks a
+    pairwise loss should not have to know that: the loss's own order wins, with a note. An order the
+    user sets is theirs, and a split one is refused in one sentence before anything is written."""
+    run = train_short(tmp_path / "run", loss="spy", iterations=3)
+    assert run.record.config.train.d_update == "concat"  # the spy loss's train_defaults
+    note = " ".join(capsys.readouterr().err.split())
+    assert "note: the loss 'spy' compares real and fake logits together" in note
+    assert "(d_update=concat, not the recipe's split)" in note
     with pytest.raises(
         UsageError, match="compares real and fake logits together, so it cannot train with d_update=split"
     ):
-        train_short(tmp_path / "run", loss="spy", iterations=3)
-    assert not (tmp_path / "run").exists()
+        train_short(tmp_path / "split", loss="spy", iterations=3, sets=["d_update=split"])
+    assert not (tmp_path / "split").exists()
 
 
 def test_a_losss_train_defaults_sit_below_the_recipe_and_the_user() -> None:
