@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from ganzoo.components import Dataset, DataSpec, Discriminator, Generator, Loss
+from ganzoo.components import OUTPUT_RANGES, Dataset, DataSpec, Discriminator, Generator, Loss
 from ganzoo.errors import (
     DataError,
     IncompatibleError,
@@ -237,7 +237,14 @@ def _construct(c: Component, *args: Any, **params: Any) -> Any:
 
 
 def check_fits(c: Component, spec: DataSpec) -> None:
-    """Refuse, in a sentence, a network that does not serve the data's modality or shape."""
+    """Refuse, in a sentence, a network that does not serve the data's modality or shape (and a
+    generator whose declared output activation ganzoo does not know the range of)."""
+    output = getattr(c.cls, "output", None)
+    if c.kind == "generator" and output not in OUTPUT_RANGES:
+        raise PluginError(
+            f"The generator '{c.name}' ({c.origin}) declares output = {output!r}; ganzoo knows the range "
+            f"of {' and '.join(repr(k) for k in OUTPUT_RANGES)} (components.OUTPUT_RANGES)."
+        )
     if spec.modality not in c.cls.modalities:
         raise IncompatibleError(
             f"The {c.kind} '{c.name}' works on {' or '.join(c.cls.modalities)} data, but the dataset "
@@ -255,7 +262,7 @@ def network_spec(spec: DataSpec, conditional: bool) -> DataSpec:
 def check_conditional(components: Components, config: RunConfig, spec: DataSpec) -> None:
     """Refuse, in a sentence, a conditional run whose data has no classes or whose networks take no
     labels, and ACGAN's loss without a conditional run or a discriminator that classifies."""
-    acgan = config.params.get("loss", {}).get("acgan", 0.0)
+    acgan = ganzoo_loss_params(components.loss.cls, config.params.get("loss", {})).get("acgan", 0.0)
     if not finite_number(acgan) or not acgan >= 0:
         raise UsageError(f"loss.acgan must be a finite number of at least 0, got {brief(acgan)}.")
     if not config.train.conditional:
@@ -360,6 +367,14 @@ def build_generator(c: Component, config: RunConfig, spec: DataSpec) -> Generato
     spec = network_spec(spec, config.train.conditional)
     g: Generator = _construct(c, spec, config.train.latent_dim, **config.params["generator"])
     return g
+
+
+def ganzoo_loss_params(loss_cls: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """The loss hyperparameters ganzoo applies itself (R1, R2, their laziness, ACGAN's weight): those
+    of ``settings.CORE_PARAMS`` the loss does not declare. A loss that declares one of them (its own
+    ``r1``, say) owns it: it receives the value, and ganzoo does not apply its own as well."""
+    declared = getattr(loss_cls, "defaults", {})
+    return {k: v for k, v in params.items() if k in CORE_PARAMS["loss"] and k not in declared}
 
 
 def own_params(c: Component, params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -103,19 +103,23 @@ class PluginManager:
                 self.pm.unregister(plugin)
             return self._failed(info, _one_line(exc), exc)
         entries: list[Entry] = []
+        # Each hook through pluggy (its call loop, tracing and monitoring), on this plugin alone: what
+        # it registers is attributed to it, and its failure is its own.
+        others = [p for p in self.pm.get_plugins() if p is not plugin]
         try:
             for hook_name, kind in HOOKS.items():
-                for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
-                    if impl.plugin is plugin:
-                        before = len(entries)
-                        impl.function(**{a: self._collector(kind, info, entries) for a in impl.argnames})
-                        if self.trace:
-                            answered = ", ".join(e.name for e in entries[before:]) or "nothing"
-                            print(
-                                f"ganzoo: {hook_name} answered by {info.name} ({info.dist} {info.version}): "
-                                f"{answered}",
-                                file=sys.stderr,
-                            )
+                before = len(entries)
+                caller = self.pm.subset_hook_caller(hook_name, remove_plugins=others)
+                if not caller.get_hookimpls():
+                    continue
+                caller(register=self._collector(kind, info, entries))
+                if self.trace:
+                    answered = ", ".join(e.name for e in entries[before:]) or "nothing"
+                    print(
+                        f"ganzoo: {hook_name} answered by {info.name} ({info.dist} {info.version}): "
+                        f"{answered}",
+                        file=sys.stderr,
+                    )
             for entry in entries:
                 self.registry.add(entry)
         except Exception as exc:

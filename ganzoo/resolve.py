@@ -138,16 +138,16 @@ def resolve(
     # order of one batch at a time: the recipe's order yields (an order the user set still wins, and
     # is refused in one sentence when the run is built).
     order_set = any("d_update" in layer for _, layer in user_layers)
-    if getattr(classes["loss"], "pairwise", False) and request.loss and not order_set:
-        if train["d_update"] not in settings.BOTH_BATCH_ORDERS:
-            wanted = getattr(classes["loss"], "train_defaults", {}).get("d_update", "joint")
-            if notes is not None:
-                notes.append(
-                    f"note: the loss '{names['loss']}' compares real and fake logits together, so D "
-                    f"updates on both batches at once (d_update={wanted}, not the recipe's "
-                    f"{train['d_update']})."
-                )
-            train["d_update"] = wanted
+    pairwise = getattr(classes["loss"], "pairwise", False) and request.loss is not None
+    if pairwise and not order_set and train["d_update"] not in settings.BOTH_BATCH_ORDERS:
+        wanted = getattr(classes["loss"], "train_defaults", {}).get("d_update", "joint")
+        if notes is not None:
+            notes.append(
+                f"note: the loss '{names['loss']}' compares real and fake logits together, so D "
+                f"updates on both batches at once (d_update={wanted}, not the recipe's "
+                f"{train['d_update']})."
+            )
+        train["d_update"] = wanted
     config = RunConfig(
         names["generator"],
         names["discriminator"],

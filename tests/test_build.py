@@ -278,3 +278,17 @@ def test_a_constructor_failing_on_user_set_sizes_is_a_usage_error_naming_its_par
             "vanilla-mlp", "mnist", generator="sized", data_dir=mnist_dir, out=site / "r", iterations=2,
             sets=["generator.hidden=-600", "generator.depth=-1"],
         )  # fmt: skip
+
+
+def test_a_generator_with_an_unknown_output_activation_is_one_sentence() -> None:
+    """A plugin's ``output = "relu"`` is refused by name when the run is planned, not a KeyError."""
+    from ganzoo.build import Component, check_fits
+    from ganzoo.components import DataSpec, Generator
+    from ganzoo.errors import PluginError
+
+    class Relu(Generator):
+        output = "relu"
+
+    c = Component("generator", "relu-out", Relu, "ganzoo-test 1.0")
+    with pytest.raises(PluginError, match=r"declares output = 'relu'; ganzoo knows the range of 'tanh' and"):
+        check_fits(c, DataSpec((1, 28, 28), "image", (0.0, 1.0)))

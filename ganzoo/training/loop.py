@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from ganzoo import distributed, rundir
+from ganzoo.build import ganzoo_loss_params
 from ganzoo.components import DataSpec, Discriminator, Generator, Loss
 from ganzoo.errors import Interrupted, TrainingError, UsageError
 from ganzoo.figures import LOSSES
@@ -61,7 +62,8 @@ class Trainer:
         s = self.settings
         self.run, self.spec, self.seed, self.group, self.evaluator = run, spec, seed, group, evaluator
         self.main = group is None or group.main  # only rank 0 writes the run directory
-        regularizers = Regularizers.from_params(config.params.get("loss", {}))
+        ours = ganzoo_loss_params(type(loss), config.params.get("loss", {}))  # not the loss's own
+        regularizers = Regularizers.from_params(ours)
         penalties = (*loss.penalty_names(), *regularizers.names())
         self.engine = Engine(generator, discriminator, s, spec, device, group, penalties)
         self.out_range = type(generator).output_range()
@@ -101,7 +103,7 @@ class Trainer:
         # The grids' labels: row by row, one class a row (grid_labels), the same all run long.
         self.fixed_labels = grid_labels(s.samples, self.classes, device) if self.classes else None
         augment = augmenter(s.augment, noise_rng, self.out_range) if spec.modality == "image" else None
-        acgan = float(config.params.get("loss", {}).get("acgan", 0.0))
+        acgan = float(ours.get("acgan", 0.0))
         self.iteration = Iteration(
             self.engine, loss, self.state, s, s.ema, regularizers, augment, self.classes, acgan
         )

@@ -53,11 +53,23 @@ class Spy(Loss):
         return F.softplus(real_logits.float() - fake_logits.float()).mean()
 
 
+class OwnR1(OldStyle):
+    """A loss that declares its own r1: it receives the value and applies it; ganzoo must not too."""
+
+    defaults: ClassVar[dict[str, Any]] = {"r1": 0.0}
+    given: ClassVar[list[float]] = []
+
+    def __init__(self, r1: float = 0.0) -> None:
+        super().__init__(r1=r1)
+        OwnR1.given.append(r1)
+
+
 class Plugin:
     @hookimpl
     def register_losses(self, register: Any) -> None:
         register("old-style", OldStyle)
         register("spy", Spy)
+        register("own-r1", OwnR1)
 
 
 @pytest.fixture(autouse=True)
@@ -123,3 +135,16 @@ def test_a_losss_train_defaults_sit_below_the_recipe_and_the_user() -> None:
     assert (wgan.train.d_steps, wgan.train.betas_d, wgan.train.lr_g) == (5, [0.0, 0.9], 1e-4)
     user = resolve(Request("vanilla-mlp", "sine", loss="wgan-gp", options={"d_steps": 1}), lookup, recipes={})
     assert user.train.d_steps == 1
+
+
+def test_a_loss_that_declares_r1_owns_it(tmp_path: Path, train_short: Callable[..., Any]) -> None:
+    """vanilla-mlp-mnist's recipe sets R1 10 for bce; a loss declaring its own r1 receives --set
+    loss.r1 and ganzoo applies no R1 of its own (no r1 figure), where a loss without it gets ganzoo's."""
+    OwnR1.given = []
+    own = tmp_path / "own"
+    train_short(own, loss="own-r1", iterations=10, sets=["loss.r1=3"])
+    assert OwnR1.given[-1] == 3.0
+    assert not any("r1" in json.loads(line) for line in (own / "metrics.jsonl").read_text().splitlines())
+    theirs = tmp_path / "theirs"
+    train_short(theirs, loss="old-style", iterations=10, sets=["loss.r1=3"])
+    assert all(json.loads(line)["r1"] > 0 for line in (theirs / "metrics.jsonl").read_text().splitlines())
