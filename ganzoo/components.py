@@ -8,6 +8,7 @@ method here; the core never stamps attributes onto a plugin's classes.
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar
@@ -23,6 +24,44 @@ __all__ = ["OUTPUT_RANGES", "DataSpec", "DataStatus", "Dataset", "Discriminator"
 
 #: The value range each output activation produces.
 OUTPUT_RANGES: dict[str, tuple[float, float]] = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
+
+
+def declare_hyperparameters(cls: type, positional: tuple[str, ...]) -> None:
+    """One source of truth for a component's hyperparameters: its ``__init__``'s keyword parameters.
+
+    A class that leaves ``defaults`` out gets them from its constructor's signature (every parameter
+    with a default, after the ``positional`` ones ganzoo passes itself: data, latent_dim, data_dir).
+    A class that declares ``defaults`` as well must agree with its constructor, name for name and
+    value for value (a constructor taking ``**params`` may receive names it does not list); a
+    disagreement is a TypeError when the class is defined, which ganzoo reports as the plugin
+    failing to load, naming both.
+    """
+    init = cls.__dict__.get("__init__")
+    if init is None:  # inherited: so are the parent's hyperparameters, already checked
+        return
+    signature = inspect.signature(init)
+    named = {
+        name: p.default
+        for name, p in list(signature.parameters.items())[1:]  # after self
+        if name not in positional and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    }
+    open_ended = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
+    keywords = {name: value for name, value in named.items() if value is not inspect.Parameter.empty}
+    if "defaults" not in cls.__dict__:
+        if keywords or not open_ended:  # a constructor taking only **params keeps the inherited ones
+            cls.defaults = keywords  # type: ignore[attr-defined]
+        return
+    declared: dict[str, Any] = cls.__dict__["defaults"]
+    problems = [f"{k}={declared[k]!r} in defaults but {v!r} in __init__" for k, v in keywords.items()
+                if k in declared and declared[k] != v]  # fmt: skip
+    problems += [f"{k} in defaults but not a parameter of __init__" for k in declared
+                 if k not in named and not open_ended]  # fmt: skip
+    problems += [f"{k} a parameter of __init__ but not in defaults" for k in keywords if k not in declared]
+    if problems:
+        raise TypeError(
+            f"{cls.__module__}.{cls.__qualname__} declares its hyperparameters twice, and they disagree: "
+            f"{'; '.join(problems)}. Leave `defaults` out: ganzoo reads them from __init__."
+        )
 
 
 class _Network(nn.Module):
@@ -45,6 +84,7 @@ class _Network(nn.Module):
         super().__init_subclass__(**kwargs)
         if "kinds" in cls.__dict__ and "modalities" not in cls.__dict__:  # the name before ganzoo 0.2
             cls.modalities = tuple(cls.__dict__["kinds"])
+        declare_hyperparameters(cls, ("data", "latent_dim"))
 
     @classmethod
     def check(cls, data: DataSpec) -> None:
@@ -112,6 +152,7 @@ class Dataset(ABC):
         super().__init_subclass__(**kwargs)
         if "kind" in cls.__dict__ and "modality" not in cls.__dict__:  # the name before ganzoo 0.2
             cls.modality = cls.__dict__["kind"]
+        declare_hyperparameters(cls, ("data_dir",))
 
     def __init__(self, data_dir: Path | None = None, **params: Any) -> None:
         unknown = sorted(set(params) - set(self.defaults))
@@ -194,6 +235,10 @@ class Loss:
     #: True: D's and G's objectives see the real and the fake logits together (:meth:`d_loss`,
     #: :meth:`g_loss`); G's step then also runs D on a real batch.
     pairwise: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        declare_hyperparameters(cls, ())
 
     def __init__(self, **params: Any) -> None:
         self.params = params

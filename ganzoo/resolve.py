@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ganzoo import env, settings, user_settings
-from ganzoo.errors import RecipeError, UsageError
+from ganzoo.errors import PluginError, RecipeError, UsageError
 from ganzoo.recipes import Recipe, find_recipe, load_recipes
 from ganzoo.settings import KINDS, TRAIN_KEYS, RunConfig, TrainSettings
 
@@ -28,7 +28,8 @@ else:  # pragma: no cover
 #: ``lookup(kind, name)`` → the registered component class.
 Lookup = Callable[[str, str], Any]
 
-# Keys a network's ``train_defaults`` may declare, and the setting each one is.
+# The short keys a network's ``train_defaults`` could declare before ganzoo 0.3 (still accepted),
+# and the setting each one is on that network's side. Any component may use the settings' own names.
 _G_TRAINING = {
     "latent_dim": "latent_dim",
     "prior": "prior",
@@ -118,9 +119,9 @@ def resolve(
         params[kind].update(values)
     # The networks' training defaults, then the loss's (wgan-gp's optimiser, rpgan's update order).
     component_defaults = {
-        **{_G_TRAINING[k]: v for k, v in g_cls.train_defaults.items() if k in _G_TRAINING},
-        **{_D_TRAINING[k]: v for k, v in d_cls.train_defaults.items() if k in _D_TRAINING},
-        **{k: v for k, v in getattr(classes["loss"], "train_defaults", {}).items() if k in TRAIN_KEYS},
+        **component_training("generator", g_cls),
+        **component_training("discriminator", d_cls),
+        **component_training("loss", classes["loss"]),
     }
     user_layers = [
         ("user settings file", user_settings.train()),
@@ -159,6 +160,29 @@ def resolve(
     )
     config.train.validate()
     return config
+
+
+def component_training(kind: str, cls: Any) -> dict[str, Any]:
+    """A component's ``train_defaults`` as training settings. Keys are the settings' names (``lr_g``,
+    ``d_update``...) for every kind; a network may also use the short names of its own side
+    (``lr`` is a generator's ``lr_g``), and a generator names its loss (``loss``, read by resolve).
+    Any other key is refused in one sentence naming the class, not dropped."""
+    short = {"generator": _G_TRAINING, "discriminator": _D_TRAINING}.get(kind, {})
+    out = {}
+    for key, value in getattr(cls, "train_defaults", {}).items():
+        if kind == "generator" and key == "loss":
+            continue
+        name = short.get(key, key)
+        if name not in TRAIN_KEYS:
+            known = sorted(TRAIN_KEYS | set(short))
+            close = difflib.get_close_matches(key, known, n=2)
+            hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+            raise PluginError(
+                f"The {kind} {cls.__module__}.{cls.__qualname__} declares train_defaults[{key!r}], which "
+                f"is not a training setting{hint}; see `ganzoo train --help` for their names."
+            )
+        out[name] = value
+    return out
 
 
 def _recipe(request: Request, recipes: dict[str, Recipe]) -> Recipe | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import pytest
 import torch
 from torch import nn
 
@@ -49,3 +50,53 @@ def test_a_dataset_is_named_by_what_it_declares() -> None:
     from ganzoo.plugins.mnist import MNIST
 
     assert MNIST.display_name() == "mnist"
+
+
+def test_hyperparameters_come_from_the_constructor_once() -> None:
+    """A network that leaves ``defaults`` out gets them from its __init__'s keyword parameters; one
+    that writes both must agree, or defining the class fails naming each disagreement."""
+    from torch import nn
+
+    from ganzoo.components import Discriminator, Generator, Loss
+
+    class Wide(Generator):
+        def __init__(self, data: Any, latent_dim: int, hidden: int = 64, slope: float = 0.2) -> None:
+            super().__init__(data, latent_dim)
+            self.net = nn.Linear(latent_dim, hidden)
+
+    assert Wide.defaults == {"hidden": 64, "slope": 0.2}
+
+    class Margin(Loss):
+        def __init__(self, margin: float = 1.0) -> None:
+            super().__init__(margin=margin)
+
+    assert Margin.defaults == {"margin": 1.0} and Margin().params == {"margin": 1.0}
+
+    class Agreeing(Discriminator):
+        defaults: ClassVar[dict[str, Any]] = {"width": 32}
+
+        def __init__(self, data: Any, width: int = 32) -> None:
+            super().__init__(data)
+
+    assert Agreeing.defaults == {"width": 32}
+    with pytest.raises(TypeError) as err:
+
+        class Disagreeing(Discriminator):
+            defaults: ClassVar[dict[str, Any]] = {"width": 64, "depth": 2}
+
+            def __init__(self, data: Any, width: int = 32, dropout: float = 0.1) -> None:
+                super().__init__(data)
+
+    why = str(err.value)
+    assert "declares its hyperparameters twice, and they disagree" in why
+    assert "width=64 in defaults but 32 in __init__" in why
+    assert "depth in defaults but not a parameter of __init__" in why
+    assert "dropout a parameter of __init__ but not in defaults" in why
+
+    class Open(Generator):  # takes **params: may declare names its signature does not list
+        defaults: ClassVar[dict[str, Any]] = {"hidden": 8}
+
+        def __init__(self, data: Any, latent_dim: int, **params: Any) -> None:
+            super().__init__(data, latent_dim)
+
+    assert Open.defaults == {"hidden": 8}

@@ -205,3 +205,32 @@ def test_the_settings_file_can_ask_for_conditional_runs(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
     cfg = resolve("dcgan", "mnist", lookup)
     assert cfg.recipe == "dcgan-mnist-conditional" and cfg.train.conditional
+
+
+def test_train_defaults_speak_the_settings_names_and_refuse_others() -> None:
+    """A network may write ``lr`` (its side's lr_g / lr_d, as before 0.3) or the setting's own name;
+    a loss the settings' names; a key that is no setting is refused naming the class, not dropped."""
+    from typing import ClassVar
+
+    from ganzoo.components import Discriminator, Generator, Loss
+    from ganzoo.errors import PluginError
+    from ganzoo.resolve import component_training
+
+    class G(Generator):
+        train_defaults: ClassVar[dict[str, Any]] = {"lr": 1e-3, "betas_g": [0.0, 0.9], "loss": "hinge"}
+
+    class D(Discriminator):
+        train_defaults: ClassVar[dict[str, Any]] = {"lr": 4e-3, "d_steps": 2}
+
+    class L(Loss):
+        train_defaults: ClassVar[dict[str, Any]] = {"d_update": "joint", "lr_d": 1e-4}
+
+    class Typo(Loss):
+        train_defaults: ClassVar[dict[str, Any]] = {"d_updates": "joint"}
+
+    assert component_training("generator", G) == {"lr_g": 1e-3, "betas_g": [0.0, 0.9]}
+    assert component_training("discriminator", D) == {"lr_d": 4e-3, "d_steps": 2}
+    assert component_training("loss", L) == {"d_update": "joint", "lr_d": 1e-4}
+    with pytest.raises(PluginError, match=r"Typo declares train_defaults\['d_updates'\], which is not a "
+                       r"training setting \(did you mean 'd_update'"):  # fmt: skip
+        component_training("loss", Typo)
