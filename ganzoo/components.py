@@ -274,7 +274,9 @@ class Loss:
         return None
 
     def penalty_names(self) -> tuple[str, ...]:
-        """The names of the terms :meth:`penalties` returns, each logged as a figure."""
+        """The names of the terms :meth:`penalties` returns, each logged as a figure. No need to
+        override it (ganzoo 0.2's contract): ganzoo reads them from one call of :meth:`penalties` on
+        two samples before training."""
         return ("penalty",) if type(self).penalty is not Loss.penalty else ()
 
     def penalties(

@@ -56,9 +56,6 @@ class WGANGP(Loss):
     def g(self, logits: torch.Tensor) -> torch.Tensor:
         return -logits.float().mean()
 
-    def penalty_names(self) -> tuple[str, ...]:
-        return ("gp",)
-
     def penalties(
         self, discriminator: Discriminator, real: torch.Tensor, fake: torch.Tensor
     ) -> dict[str, torch.Tensor]:

@@ -30,7 +30,7 @@ from ganzoo.training.engine import Engine
 from ganzoo.training.regularize import Regularizers
 from ganzoo.training.reporters import Reporter, Reporters
 from ganzoo.training.state import Tally, TrainState
-from ganzoo.training.step import SKIP_LIMIT, Iteration
+from ganzoo.training.step import SKIP_LIMIT, Iteration, penalty_names
 
 if TYPE_CHECKING:
     from ganzoo.evaluate import Evaluator
@@ -64,7 +64,9 @@ class Trainer:
         self.main = group is None or group.main  # only rank 0 writes the run directory
         ours = ganzoo_loss_params(type(loss), config.params.get("loss", {}))  # not the loss's own
         regularizers = Regularizers.from_params(ours)
-        penalties = (*loss.penalty_names(), *regularizers.names())
+        conditional = len(spec.classes) if s.conditional else 0
+        loss_penalties = penalty_names(loss, discriminator, spec.shape, conditional)
+        penalties = (*loss_penalties, *regularizers.names())
         self.engine = Engine(generator, discriminator, s, spec, device, group, penalties)
         self.out_range = type(generator).output_range()
         # A conditional run: the data's class labels, and how many classes they count.
@@ -105,7 +107,16 @@ class Trainer:
         augment = augmenter(s.augment, noise_rng, self.out_range) if spec.modality == "image" else None
         acgan = float(ours.get("acgan", 0.0))
         self.iteration = Iteration(
-            self.engine, loss, self.state, s, s.ema, regularizers, augment, self.classes, acgan
+            self.engine,
+            loss,
+            self.state,
+            s,
+            s.ema,
+            regularizers,
+            augment,
+            self.classes,
+            acgan,
+            loss_penalties,
         )
         # The learning rates the optimisers start from; lr_decay scales them step by step (_schedule).
         self.base_lr = {"generator": s.lr_g, "discriminator": s.lr_d}

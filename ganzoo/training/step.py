@@ -8,6 +8,7 @@ update(s) and returns D's logits, losses and penalty terms. A new order is one m
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -66,7 +67,10 @@ class Iteration:
         augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
         classes: int = 0,
         acgan: float = 0.0,
+        loss_penalties: tuple[str, ...] = (),
     ) -> None:
+        """``loss_penalties``: the names of the terms the loss's ``penalties`` returns
+        (:func:`penalty_names`), each logged as a figure."""
         self.engine, self.loss, self.state, self.s = engine, loss, state, s
         self.order = ORDERS[s.d_update]
         self.pairwise = loss.pairwise
@@ -85,7 +89,8 @@ class Iteration:
         self.classes, self.acgan = classes, acgan
         losses = PAIRWISE_FIGURES if self.pairwise else PER_BATCH_FIGURES
         acgan_names = ("acgan",) if acgan > 0 else ()
-        self.penalty_names = (*loss.penalty_names(), *self.regularizers.names(), *acgan_names)
+        self.loss_penalties = loss_penalties
+        self.penalty_names = (*loss_penalties, *self.regularizers.names(), *acgan_names)
         self.names: tuple[str, ...] = (*losses, *self.penalty_names)
 
     def z(self, n: int) -> torch.Tensor:
@@ -128,6 +133,12 @@ class Iteration:
         if labels is not None:
             d = Conditioned(d, labels)
         terms = self.loss.penalties(d, real, fake)
+        if terms.keys() - set(self.loss_penalties):  # trained but never logged nor checked: say so
+            raise PluginError(
+                f"The loss '{type(self.loss).__name__}' returned the penalty terms {sorted(terms)}, but "
+                f"its first call (before training) returned {sorted(self.loss_penalties) or 'none'}: "
+                "penalties() must name the same terms at every step (a term that is off returns 0)."
+            )
         if self.regularizers.names():
             terms = {**terms, **self.regularizers.terms(d, real, fake, d_step)}
         if self.acgan > 0 and labels is not None:
@@ -211,6 +222,33 @@ class Iteration:
             real, labels = self.state.batches.draw(n)
             real = self.seen(real)
         return self.d(real, self.engine.d_frozen, labels)
+
+
+def penalty_names(
+    loss: Loss, discriminator: torch.nn.Module, shape: tuple[int, ...], classes: int
+) -> tuple[str, ...]:
+    """The names of the terms ``loss.penalties`` returns: the keys of one call on two zero samples,
+    made on a copy of D in eval mode with torch's random state forked, so the run's D, its BatchNorm
+    statistics and every random stream stay as they were (a seeded run trains as it would without
+    it). A loss that lists its names in ``penalty_names()`` (ganzoo 0.2's contract) is taken at its
+    word; one that overrides neither method has none."""
+    cls = type(loss)
+    if cls.penalty_names is not Loss.penalty_names:
+        return tuple(loss.penalty_names())
+    if cls.penalties is Loss.penalties and cls.penalty is Loss.penalty:
+        return ()
+    probe = copy.deepcopy(discriminator).eval()
+    device = next(iter(probe.parameters()), torch.empty(0)).device
+    x = torch.zeros((2, *shape), device=device)
+    d: Any = probe if not classes else Conditioned(probe, torch.zeros(2, dtype=torch.long, device=device))
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        terms = loss.penalties(d, x, x)
+    if not isinstance(terms, dict):
+        raise PluginError(
+            f"The loss '{cls.__name__}''s penalties() returned {type(terms).__name__}, not a dict of "
+            "named scalar terms."
+        )
+    return tuple(terms)
 
 
 class Conditioned(torch.nn.Module):

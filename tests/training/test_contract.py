@@ -11,10 +11,11 @@ from typing import Any, ClassVar
 import pytest
 import torch
 import torch.nn.functional as F
+from safetensors.torch import load_file
 
 from ganzoo import hookimpl
 from ganzoo.components import Loss
-from ganzoo.errors import UsageError
+from ganzoo.errors import PluginError, UsageError
 from ganzoo.testing import registered
 
 
@@ -64,12 +65,35 @@ class OwnR1(OldStyle):
         OwnR1.given.append(r1)
 
 
+class TwoTerms(OldStyle):
+    """The 0.3 contract: one method, its keys the logged names; nothing else to declare."""
+
+    calls: ClassVar[int] = 0
+
+    def penalties(
+        self, discriminator: Any, real: torch.Tensor, fake: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        TwoTerms.calls += 1
+        return {"small": 1e-3 * discriminator(real).float().square().mean(), "zero": real.new_zeros(())}
+
+
+class Shifty(OldStyle):
+    """Names a term at one step that it did not name before training: refused, not trained silently."""
+
+    def penalties(
+        self, discriminator: Any, real: torch.Tensor, fake: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        return {"late": real.new_zeros(())} if torch.is_grad_enabled() and real.shape[0] > 2 else {}
+
+
 class Plugin:
     @hookimpl
     def register_losses(self, register: Any) -> None:
         register("old-style", OldStyle)
         register("spy", Spy)
         register("own-r1", OwnR1)
+        register("two-terms", TwoTerms)
+        register("shifty", Shifty)
 
 
 @pytest.fixture(autouse=True)
@@ -148,3 +172,37 @@ def test_a_loss_that_declares_r1_owns_it(tmp_path: Path, train_short: Callable[.
     theirs = tmp_path / "theirs"
     train_short(theirs, loss="old-style", iterations=10, sets=["loss.r1=3"])
     assert all(json.loads(line)["r1"] > 0 for line in (theirs / "metrics.jsonl").read_text().splitlines())
+
+
+def test_penalty_names_are_the_keys_of_one_call_before_training(
+    tmp_path: Path, train_short: Callable[..., Any]
+) -> None:
+    """A loss that only implements ``penalties`` has its terms logged under its keys (ganzoo reads
+    them from one call on two samples first, without moving the run's random streams: the seeded
+    run equals one whose loss names them the 0.2 way); a term named later is one sentence."""
+    TwoTerms.calls = 0
+    run = tmp_path / "run"
+    train_short(run, loss="two-terms", iterations=10)
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert all(r["small"] > 0 and r["zero"] == 0 for r in rows)
+    assert TwoTerms.calls == 11  # the names, then one call a D step
+
+    class Listed(TwoTerms):
+        def penalty_names(self) -> tuple[str, ...]:
+            return ("small", "zero")
+
+    with registered(_Registers("listed", Listed)):
+        train_short(tmp_path / "listed", loss="listed", iterations=10)
+    a, b = (load_file(str(tmp_path / r / "generator.safetensors")) for r in ("run", "listed"))
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    with pytest.raises(PluginError, match=r"returned the penalty terms \['late'\], but its first call"):
+        train_short(tmp_path / "shifty", loss="shifty", iterations=3)
+
+
+class _Registers:
+    def __init__(self, name: str, cls: Any) -> None:
+        self.name, self.cls = name, cls
+
+    @hookimpl
+    def register_losses(self, register: Any) -> None:
+        register(self.name, self.cls)
