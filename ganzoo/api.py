@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ganzoo import env, settings
+from ganzoo import env, rundir, runlock, settings
 from ganzoo.errors import RunDirError, UsageError
 from ganzoo.manager import PluginManager, get_manager
 from ganzoo.progress import Progress
@@ -105,7 +106,6 @@ def load_generator(
 
     A run trained with ``--ema`` samples from its moving-average weights unless ``ema`` is False.
     """
-    from ganzoo import rundir
     from ganzoo.loaded import from_file
 
     path = Path(path)
@@ -167,11 +167,10 @@ def generate(
     training grids. The ``.safetensors`` file then holds each sample's class in tensor ``labels``
     and the class names in its metadata; ``nice`` ranks each sample among its own class's.
     """
-    import json
 
     import torch
 
-    from ganzoo.sampling import grid_columns, save_grid
+    from ganzoo.sampling import grid_columns
 
     if per_class is not None and per_class <= 0:
         raise UsageError(f"--per-class must be a positive whole number, got {per_class}.")
@@ -229,13 +228,33 @@ def generate(
     if labels is not None and not interpolate and cls is None:
         columns = per_class or grid_columns(n, len(g.classes))
     run_path = Path(run)
-    if out is None:
-        base = run_path if run_path.is_dir() else run_path.parent
-        what = "interpolation" if interpolate else "generated"
-        which = f"-class{labels[0].item()}" if cls is not None and labels is not None else ""
-        which += f"-per-class{per_class}" if per_class is not None else ""
-        out = base / "samples" / f"{what}-seed{seed if seed is not None else 'random'}{which}.png"
-    out = Path(out)
+    inside = out is None and run_path.is_dir() and (run_path / rundir.CONFIG).is_file()
+    with runlock.writing(run_path) if inside else contextlib.nullcontext(False) as mine:
+        if out is None:  # RUN/samples/, unless another process is training the run: then here
+            what = "interpolation" if interpolate else "generated"
+            which = f"-class{labels[0].item()}" if cls is not None and labels is not None else ""
+            which += f"-per-class{per_class}" if per_class is not None else ""
+            name = f"{what}-seed{seed if seed is not None else 'random'}{which}.png"
+            base = run_path if run_path.is_dir() else run_path.parent
+            out = base / "samples" / name if mine or not inside else Path.cwd() / name
+        return _write_samples(Path(out), samples, g, is_dir, columns, smooth, labels, seed)
+
+
+def _write_samples(
+    out: Path,
+    samples: Any,
+    g: LoadedGenerator,
+    is_dir: bool,
+    columns: int | None,
+    smooth: int,
+    labels: Any,
+    seed: int | None,
+) -> Path:
+    """Samples to ``out``: a folder of PNGs, a PNG grid (or curves), or a .safetensors file."""
+    import json
+
+    from ganzoo.sampling import save_grid
+
     if is_dir:
         out.mkdir(parents=True, exist_ok=True)
         for i, image in enumerate(samples):
@@ -380,18 +399,18 @@ def evaluate(
 def _keep_eval(run: Path, result: dict[str, Any]) -> None:
     """Keep an evaluation of a run directory as RUN/eval.json (``ganzoo compare`` and ``show`` read
     it), with the step it measured; a run folder that cannot be written keeps none, silently."""
-    import contextlib
     import json
 
-    from ganzoo import rundir
     from ganzoo.files import atomic_write_text
 
     if not run.is_dir() or rundir.is_hub_folder(run) or not (run / rundir.CONFIG).is_file():
         return
     doc = {**result, "steps": Run(run).steps}
-    # A read-only copy of someone's run keeps none: the figures are printed all the same.
-    with contextlib.suppress(OSError):
-        atomic_write_text(run / rundir.EVAL, json.dumps(doc, indent=2) + "\n")
+    # A read-only copy of someone's run keeps none, nor does a run another process is training (its
+    # lock is held: eval.json would be stale at its next step): the figures are printed all the same.
+    with runlock.writing(run) as mine, contextlib.suppress(OSError):
+        if mine:
+            atomic_write_text(run / rundir.EVAL, json.dumps(doc, indent=2) + "\n")
 
 
 def data_status(manager: PluginManager | None = None, data_dir: Path | None = None) -> list[dict[str, Any]]:
@@ -427,7 +446,6 @@ def data_fetch(name: str, data_dir: Path | None = None, manager: PluginManager |
 
 def show(run: Path) -> dict[str, Any]:
     """What a run is and how far it got, from its files alone (no torch): ``ganzoo show``'s content."""
-    from ganzoo import rundir
 
     r = Run.open(Path(run))
     record, path = r.record, r.path
@@ -479,8 +497,6 @@ def _last_eval(r: Run, result: Any, evals: list[dict[str, Any]]) -> dict[str, An
     RUN``'s (eval.json) when it measured the run as far as it got, else the last of ``--eval-every``'s."""
     import json
 
-    from ganzoo import rundir
-
     trained = (result.eval if result else None) or (evals[-1]["eval"] if evals else None)
     during = {
         "eval": trained,
@@ -511,7 +527,6 @@ def _damage(r: Run) -> tuple[str | None, str]:
     short would fail only at ``ganzoo generate``, so show reads each file's header and compares
     the byte ranges it declares with the file's size. An unfinished run needs a whole checkpoint.
     """
-    from ganzoo import rundir
     from ganzoo.files import damage
 
     checkpoint = r.file(rundir.CHECKPOINT)

@@ -15,6 +15,7 @@ import os
 import socket
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -97,6 +98,23 @@ class RunLock:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.release()
+
+
+@contextlib.contextmanager
+def writing(path: Path) -> Iterator[bool]:
+    """Hold the run's lock for a short write into it (``ganzoo eval``'s eval.json, ``generate``'s
+    samples), if no one else does: yields True with the lock held, False when another process is
+    writing the run (the caller then writes elsewhere, or nothing) or the folder cannot be locked."""
+    lock = RunLock(path)
+    try:
+        lock.acquire()
+    except RunDirError:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.release()
 
 
 def _command() -> str:

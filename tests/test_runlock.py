@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,3 +68,31 @@ def test_the_lock_is_released_when_the_writer_fails(tmp_path: Path) -> None:
     start = time.perf_counter()
     RunLock(tmp_path).acquire().release()
     assert time.perf_counter() - start < 5
+
+
+def test_eval_and_generate_write_into_a_run_only_under_its_lock(
+    run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ganzoo eval` keeps eval.json and `generate` writes RUN/samples only while holding the run's
+    lock: with another process training the run (its lock held), eval keeps nothing and generate
+    writes to the current folder instead; with the run free, both write into it and leave no lock."""
+    import shutil
+
+    from ganzoo import api
+
+    copy = tmp_path / "run"
+    shutil.copytree(run.run_dir, copy)
+    monkeypatch.chdir(tmp_path)
+    held = RunLock(copy).acquire()  # as a training process would hold it
+    try:
+        api.evaluate(copy, n=32, batch_size=16)
+        assert not (copy / "eval.json").exists()
+        out = api.generate(copy, n=4, seed=1)
+        assert out == tmp_path / "generated-seed1.png" and out.is_file()
+    finally:
+        held.release()
+    api.evaluate(copy, n=32, batch_size=16)
+    assert (copy / "eval.json").is_file()
+    out = api.generate(copy, n=4, seed=1)
+    assert out == copy / "samples" / "generated-seed1.png" and out.is_file()
+    assert not (copy / ".lock").exists() and not (copy / ".lock.owner").exists()
