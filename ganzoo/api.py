@@ -470,6 +470,7 @@ def show(run: Path) -> dict[str, Any]:
         "seed": record.seed,
         "device": record.device,
         "world_size": record.world_size,
+        "streamed": record.streamed,
         "steps": r.steps,
         "iterations": record.iterations,
         "seconds": seconds if _is_number(seconds) else None,

@@ -138,11 +138,14 @@ def run_summary(info: dict[str, Any], image: bool | None = None) -> None:
     seconds = info.get("seconds")
     shape = "x".join(map(str, info["data"]["shape"] or []))
     world = f" x {info['world_size']}" if info["world_size"] > 1 else ""
+    streamed = (
+        " (streamed from disk: a resume draws fresh batches, not bit for bit)" if info.get("streamed") else ""
+    )
     rows = [
         ("status", status),
         ("recipe", str(info["recipe"])),
         ("networks", f"G {info['generator']}, D {info['discriminator']}, loss {info['loss']}"),
-        ("data", f"{info['dataset']}: {info['data']['size']:,} samples of {shape}"),
+        ("data", f"{info['dataset']}: {info['data']['size']:,} samples of {shape}{streamed}"),
     ]
     if info.get("conditional"):  # a conditional run: the classes it can be asked for
         classes = info["conditional"]

@@ -99,6 +99,9 @@ class RunRecord:
     resumes: list[dict[str, Any]] = field(default_factory=list)
     # How the CPU threads ran: their number and OpenMP's wait policy (ganzoo.threads), at the start.
     cpu_threads: dict[str, Any] = field(default_factory=dict)
+    # The data was too large to hold and streamed from disk: a resume draws fresh batches, so it
+    # continues repeatably but not bit for bit as the run would have gone on.
+    streamed: bool = False
 
     def to_json(self) -> dict[str, Any]:
         doc = {k: v for k, v in asdict(self).items() if k not in ("config", "data", "result")}
@@ -163,4 +166,5 @@ class RunRecord:
             cpu_threads=dict(
                 _field(d, "cpu_threads", lambda v: isinstance(v, dict), "a JSON object", default={})
             ),
+            streamed=_field(d, "streamed", lambda v: isinstance(v, bool), "true or false", default=False),
         )

@@ -100,7 +100,7 @@ class ImageFolder(Dataset):
     shape = (3, 64, 64)
     value_range = (0.0, 1.0)
     splits = ("train",)
-    defaults: ClassVar[dict[str, Any]] = {"image_size": 64, "channels": 3, "max_memory_mb": 1024}
+    defaults: ClassVar[dict[str, Any]] = {"image_size": 64, "channels": 3, "max_memory_mb": 1024.0}
 
     def __init__(self, data_dir: Path | None = None, **params: Any) -> None:
         super().__init__(data_dir, **params)

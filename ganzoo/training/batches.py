@@ -73,10 +73,12 @@ class TensorBatches:
     def state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         return {"perm": self.perm}, {"cursor": self.cursor}
 
-    def restore(self, tensors: dict[str, torch.Tensor], state: dict[str, Any]) -> None:
+    def restore(self, tensors: dict[str, torch.Tensor], state: dict[str, Any]) -> str | None:
+        """Continue exactly where the checkpoint left the draws; nothing to tell the user."""
         if "perm" in tensors:
             self.perm = tensors["perm"].to(self.device)
         self.cursor = int(state.get("cursor", self.n))
+        return None
 
 
 class StreamBatches:
@@ -98,27 +100,32 @@ class StreamBatches:
         channels_last: bool = False,
         labels: torch.Tensor | None = None,
     ) -> None:
-        from torch.utils.data import DataLoader, RandomSampler
-
         self.n = len(dataset)
         self.labeled = labels is not None
         if labels is not None:
             dataset = Labeled(dataset, labels)
         self.value_range, self.out_range, self.device = value_range, out_range, device
         self.channels_last = channels_last
+        self.dataset, self.seed, self.batch_size = dataset, seed, batch_size
+        self.drawn = 0  # batches taken so far, over the whole run (a resume goes on counting)
+        self.loader = self._loader(seed)
+        self.it = iter(self.loader)
+
+    def _loader(self, seed: int) -> Any:
+        from torch.utils.data import DataLoader, RandomSampler
+
         sampler_rng = torch.Generator()
         sampler_rng.manual_seed(seed)
-        sampler = RandomSampler(dataset, replacement=True, num_samples=1 << 62, generator=sampler_rng)
-        self.loader = DataLoader(
-            dataset,
-            batch_size=batch_size,
+        sampler = RandomSampler(self.dataset, replacement=True, num_samples=1 << 62, generator=sampler_rng)
+        return DataLoader(
+            self.dataset,
+            batch_size=self.batch_size,
             sampler=sampler,
             num_workers=min(4, max(1, (torch.get_num_threads() or 2) - 1)),
-            pin_memory=device.type == "cuda",
+            pin_memory=self.device.type == "cuda",
             drop_last=True,
             persistent_workers=True,
         )
-        self.it = iter(self.loader)
 
     def next(self, size: int) -> torch.Tensor:
         return self.draw(size)[0]
@@ -126,6 +133,7 @@ class StreamBatches:
     def draw(self, size: int) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The next batch and, in a conditional run, its class labels."""
         batch = next(self.it)
+        self.drawn += 1
         labels = None
         if isinstance(batch, (list, tuple)):
             if self.labeled:
@@ -138,10 +146,24 @@ class StreamBatches:
         return batch, labels
 
     def state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-        return {}, {}
+        return {}, {"drawn": self.drawn}
 
-    def restore(self, tensors: dict[str, torch.Tensor], state: dict[str, Any]) -> None:
-        pass
+    def restore(self, tensors: dict[str, torch.Tensor], state: dict[str, Any]) -> str | None:
+        """A resumed run draws fresh batches from a sampler seeded by the seed and the batches drawn
+        so far (the loader's workers had fetched ahead of the checkpoint: its exact continuation is
+        gone): repeatable, not bit for bit. Returns the note saying so."""
+        self.drawn = int(state.get("drawn", 0))
+        self.loader = self._loader(self.seed + STREAM_RESEED * self.drawn)
+        self.it = iter(self.loader)
+        return (
+            "note: this run streams its data from disk, so the resumed run draws fresh batches (seeded "
+            "by the run's seed and the batches drawn so far): repeatable, but not the batches the run "
+            "would have drawn had it not stopped."
+        )
+
+
+#: Spreads the sampler seeds of a resumed streamed run away from the first one's.
+STREAM_RESEED = 1_000_033
 
 
 class Labeled:

@@ -156,6 +156,7 @@ def build(
             run_dir=str(plan.run.path),
             iterations=0,
             cpu_threads={"count": threads, "openmp": ganzoo_threads.decision},
+            streamed=not isinstance(real, torch.Tensor),
         )
     torch.manual_seed(record.seed)
     g, d = build_networks(parts, config, spec)

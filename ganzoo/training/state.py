@@ -144,11 +144,11 @@ def _restore(state: TrainState, run: Run, seed: int, group: Any) -> list[str]:
             state.noise.set_state(own)
         else:  # saved by a smaller world, or on another device: this rank forks a fresh noise stream
             state.noise.manual_seed(seed + RANK_SEED_STRIDE * group.rank + state.step)
-    state.batches.restore(
+    batches_note = state.batches.restore(
         {k.removeprefix("batches."): v for k, v in extra.items() if k.startswith("batches.")},
         meta.get("batches", {}),
     )
-    return notes
+    return [*notes, *([batches_note] if batches_note else [])]
 
 
 def _fits(stream: torch.Generator, saved: torch.Tensor, saved_on: str | None) -> bool:

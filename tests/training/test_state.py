@@ -102,3 +102,30 @@ def test_a_checkpoint_from_another_device_resumes_with_reseeded_streams_and_a_no
         assert "seeded by the run's seed and step 20" in " ".join(err.split())
         ends.append(load_file(str(run / "generator.safetensors")))
     assert all(torch.equal(ends[0][k], ends[1][k]) for k in ends[0])
+
+
+def test_a_streamed_run_resumes_with_fresh_batches_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An image folder over max_memory_mb streams through a DataLoader; its resume cannot replay the
+    batches the loader had fetched ahead, so it draws fresh ones (seeded by the seed and the batches
+    drawn: two resumes agree) and says so, as does the record `ganzoo show` reads."""
+    from PIL import Image
+
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    for i in range(40):
+        Image.new("RGB", (16, 16), (6 * i, 255 - 6 * i, 128)).save(folder / f"{i:02d}.png")
+    common = {"data_dir": folder, "device": "cpu", "seed": 0, "checkpoint_every": 5, "batch_size": 8}
+    sets = ["dataset.image_size=16", "dataset.max_memory_mb=0.01", "log_every=5"]
+    ends = []
+    for name in ("a", "b"):
+        run = tmp_path / name
+        api.train("vanilla-mlp", "image-folder", out=run, iterations=5, sets=sets, **common)
+        capsys.readouterr()
+        api.train(resume=run, iterations=10)
+        err = " ".join(capsys.readouterr().err.split())
+        assert "this run streams its data from disk, so the resumed run draws fresh batches" in err
+        ends.append(load_file(str(run / "generator.safetensors")))
+        assert api.show(run)["streamed"] is True
+    assert all(torch.equal(ends[0][k], ends[1][k]) for k in ends[0])
