@@ -134,11 +134,6 @@ def asset_path(info: ClassifierInfo) -> Path:
     return _ASSETS / info.file
 
 
-def has_classifier(dataset: str) -> bool:
-    """Whether ganzoo ships a classifier for ``dataset`` (a missing file is an error when loading)."""
-    return dataset in CLASSIFIERS
-
-
 def load_classifier(dataset: str, device: str | torch.device = "cpu", path: Path | None = None) -> Classifier:
     """The shipped classifier for ``dataset`` in eval mode, frozen, its file checked against its sha256.
 

@@ -10,7 +10,6 @@ weights are the plain modules', with their usual names.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -18,6 +17,7 @@ from typing import Any, TypeVar
 import torch
 import torch.distributed as dist
 
+from ganzoo import env
 from ganzoo.errors import UsageError
 
 T = TypeVar("T")
@@ -43,7 +43,7 @@ def setup(device: torch.device) -> Group | None:
 
     On CUDA each rank takes the GPU numbered by its ``LOCAL_RANK`` (see :func:`rank_device`).
     """
-    world = int(os.environ.get("WORLD_SIZE", "1"))
+    world = env.world_size()
     if world <= 1:
         return None
     if not dist.is_available():
@@ -60,7 +60,7 @@ def rank_device(device: torch.device) -> torch.device:
     """This rank's device: ``cuda:LOCAL_RANK`` on CUDA, whatever index ``--device`` named."""
     if device.type != "cuda":
         return device
-    return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    return torch.device("cuda", int(env.LOCAL_RANK.get() or 0))
 
 
 def wrap(module: torch.nn.Module, device: torch.device) -> torch.nn.Module:

@@ -24,10 +24,6 @@ class Variable:
         value = os.environ.get(self.name)
         return value if value else None
 
-    def is_set(self) -> bool:
-        """Whether the variable is present at all (an empty value counts)."""
-        return self.name in os.environ
-
     def flag(self) -> bool:
         """True when set to anything but empty or ``0``."""
         return os.environ.get(self.name, "").strip() not in ("", "0")
@@ -93,7 +89,3 @@ def rank() -> int:
 
 def world_size() -> int:
     return int(WORLD_SIZE.get() or 1)
-
-
-def local_rank() -> int:
-    return int(LOCAL_RANK.get() or 0)

@@ -434,10 +434,6 @@ class Evaluator:
         own = self.figure_labels
         return {k: own.get(k) or names.label(k) for k in figures}
 
-    def headline(self, figures: dict[str, Any]) -> str:
-        """One line of the figures that matter most, for progress output."""
-        return names.eval_line(figures, self.figure_labels)
-
 
 def check_class_samples(n: int, classes: int, what: str = "-n ") -> None:
     """Refuse, in a sentence, ``n`` samples (``what`` names the option) that give one of ``classes``
