@@ -21,7 +21,7 @@ from ganzoo import env, metrics
 from ganzoo import figures as names
 from ganzoo.components import Dataset, DataSpec
 from ganzoo.errors import MetricsError, UsageError
-from ganzoo.sampling import noise, rescale
+from ganzoo.sampling import noise, ready, rescale
 
 #: Features kept for KID and precision/recall (Fréchet distance and the class figures use all).
 KEEP = 10_000
@@ -269,11 +269,13 @@ class Evaluator:
         out_range = type(g).output_range()  # type: ignore[attr-defined]
         device = next(iter(g.parameters())).device
 
+        spec = self.spec
+
         @torch.inference_mode()
         def sample(count: int, gen: torch.Generator, labels: torch.Tensor | None = None) -> torch.Tensor:
             z = noise(prior, count, latent_dim, gen, device)
             x = g(z) if labels is None else g(z, labels.to(device))
-            return rescale(x.float(), out_range, (0.0, 1.0)).clamp(0, 1)
+            return ready(x, out_range, spec.modality, spec.value_range)
 
         return self.evaluate(sample, device, classes)
 
@@ -417,9 +419,9 @@ class Evaluator:
         fake = torch.cat(parts)
         if not torch.isfinite(fake).all():
             raise MetricsError("The generator produced curves with values that are not finite (NaN or inf).")
-        # On the data's own scale, so a figure means the same for any generator output range.
+        # On the data's own scale (samples are, as ``ready`` makes them), so a figure means the same
+        # for any generator output range; a curve overshooting the data's range is measured as it is.
         real = rescale(ref["curves"], (0.0, 1.0), self.spec.value_range)
-        fake = rescale(fake, (0.0, 1.0), self.spec.value_range)
         figures: dict[str, Any] = {"mmd": metrics.mmd_rbf(real, fake, generator=_cpu_gen(self.seed))}
         figures.update(self.dataset.eval_figures(fake, real[: len(fake)]))
         return {k: _round(v) for k, v in figures.items()}

@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from ganzoo.errors import PluginError, UsageError, first_line
+from ganzoo.sampling import ready
 
 #: The ONNX opset it writes (onnxruntime 1.18 and later run it).
 OPSET = 18
@@ -27,17 +28,12 @@ class Sampler(torch.nn.Module):
     def __init__(self, g: Any) -> None:
         super().__init__()
         self.generator = g.module
-        low, high = type(g.module).output_range()
-        self.image = g.spec.modality == "image"
-        span: tuple[float, float] = (0.0, 1.0) if self.image else tuple(g.spec.value_range)
-        self.low, self.high = span
-        self.scale = (self.high - self.low) / (high - low)
-        self.shift = self.low - low * self.scale
+        self.out_range = type(g.module).output_range()
+        self.modality, self.value_range = g.spec.modality, tuple(g.spec.value_range)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         x = self.generator(z) if labels is None else self.generator(z, labels)
-        x = x * self.scale + self.shift
-        return x.clamp(self.low, self.high) if self.image else x
+        return ready(x, self.out_range, self.modality, self.value_range)
 
 
 def export_onnx(run: Path, out: Path, manager: Any = None) -> Path:

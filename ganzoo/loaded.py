@@ -13,7 +13,7 @@ from torch import nn
 from ganzoo.components import DataSpec, Generator
 from ganzoo.errors import RunDirError, UsageError
 from ganzoo.record import RunRecord
-from ganzoo.sampling import eval_mode, grid_labels, noise, rescale
+from ganzoo.sampling import eval_mode, grid_labels, noise, ready
 from ganzoo.settings import RunConfig
 
 if TYPE_CHECKING:
@@ -145,11 +145,8 @@ class LoadedGenerator(nn.Module):
         y = self.labels(len(z), labels)
         with eval_mode(self.module) as g:
             z = z.to(self.device)
-            x = (g(z) if y is None else g(z, y)).float()
-        out_range = type(self.module).output_range()
-        if self.spec.modality == "image":
-            return rescale(x, out_range, (0.0, 1.0)).clamp(0, 1)
-        return rescale(x, out_range, self.spec.value_range)
+            x = g(z) if y is None else g(z, y)
+        return ready(x, type(self.module).output_range(), self.spec.modality, self.spec.value_range)
 
     def sample(self, n: int, seed: int | None = None, labels: Labels = None) -> torch.Tensor:
         """``n`` samples from the generator in eval mode; same seed, same samples. A conditional

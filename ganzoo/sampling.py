@@ -42,6 +42,19 @@ def rescale(x: torch.Tensor, src: tuple[float, float], dst: tuple[float, float])
     return (x - src[0]).mul_(scale).add_(dst[0])
 
 
+def ready(
+    x: torch.Tensor, out_range: tuple[float, float], modality: str, value_range: tuple[float, float]
+) -> torch.Tensor:
+    """A generator's raw output (in its activation's ``out_range``) as samples, float32: images in
+    [0, 1], clamped (a pixel cannot be brighter than white); sequences in the data's ``value_range``,
+    not clamped (a generator with an unbounded output may overshoot it, and that is a figure to see).
+    The one place this mapping lives: training grids, loaded generators, eval and ONNX use it."""
+    x = x.float()
+    if modality == "image":
+        return rescale(x, out_range, (0.0, 1.0)).clamp(0, 1)
+    return rescale(x, out_range, value_range)
+
+
 def grid_shape(n: int) -> tuple[int, int]:
     """Columns and rows for ``n`` tiles: width floor(sqrt(n)), height ceil(n / width) (the
     ``combine_images`` of Gildenblat's keras-dcgan, 2016: source 000)."""

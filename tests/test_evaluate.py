@@ -177,3 +177,33 @@ def test_inception_weights_may_be_a_safetensors_copy(tmp_path: Path) -> None:
     features, logits = extractor.forward(torch.rand(1, 1, 28, 28))
     assert features.shape == (1, 2048) and logits.shape == (1, 1000)
     assert extractor.sha256 == sha256_file(path)
+
+
+def test_curves_beyond_the_datas_range_are_measured_as_they_are() -> None:
+    """A generator with an unbounded output (sine-1d's output_activation=linear) may overshoot the
+    data's ±1: eval measures its curves as drawn, not clipped to the data's range (which would turn
+    an overshooting sine into a flattened one, and a 1.3 amplitude into a 1.0 one)."""
+    from ganzoo.plugins.sine import Sine
+
+    data = Sine(n=400, seed=5)
+    curves = data.load("train")
+
+    class Loud(torch.nn.Module):
+        """Hands out real curves, 1.3 times as loud: outside tanh's range, as a linear output can."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.unused = torch.nn.Parameter(torch.zeros(1))  # eval finds the device by a parameter
+
+        @staticmethod
+        def output_range() -> tuple[float, float]:
+            return (-1.0, 1.0)
+
+        def forward(self, z: torch.Tensor) -> torch.Tensor:
+            return 1.3 * curves[: len(z)]
+
+    ev = evaluate.Evaluator(data, "sine", torch.device("cpu"), 400, batch_size=400)
+    figures = ev.evaluate_generator(Loud(), "uniform01", 10)
+    assert figures["sine_amplitude"] == pytest.approx(1.3, abs=0.01)
+    assert figures["sine_residual"] < 1e-3  # a clean sine, not a clipped one
+    assert figures["sine_share"] == 0.0  # of the wrong amplitude: 30% off the data's

@@ -21,7 +21,7 @@ from ganzoo.figures import LOSSES
 from ganzoo.optim import lr_factor, make_optimizer
 from ganzoo.record import RunResult
 from ganzoo.rundir import Run
-from ganzoo.sampling import eval_mode, grid_labels, noise, rescale
+from ganzoo.sampling import eval_mode, grid_labels, noise, ready, rescale
 from ganzoo.settings import RunConfig, total_iterations
 from ganzoo.training import state as checkpoints
 from ganzoo.training.augment import augmenter
@@ -204,10 +204,8 @@ class Trainer:
             same = self.fixed_labels is not None and len(z) == len(self.fixed_labels)
             labels = self.fixed_labels if same else grid_labels(len(z), self.classes, z.device)
         with eval_mode(self.sampler) as g:
-            x = (g(z) if labels is None else g(z, labels)).float()
-        if self.spec.modality == "image":
-            return rescale(x, self.out_range, (0.0, 1.0)).clamp(0, 1)
-        return rescale(x, self.out_range, self.spec.value_range)
+            x = g(z) if labels is None else g(z, labels)
+        return ready(x, self.out_range, self.spec.modality, self.spec.value_range)
 
     def evaluated(self, figures: dict[str, Any]) -> None:
         """An evaluation's figures: kept for the run's result and passed to every reporter."""
