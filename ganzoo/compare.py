@@ -53,7 +53,7 @@ def compare(runs: list[Path]) -> dict[str, Any]:
     """The comparison ``ganzoo compare`` prints: ``runs`` (name, path, status), ``columns`` (in
     order: differing settings, then steps, seconds, training figures, eval figures), ``rows`` (one
     dict a run) and ``best`` (column → the row index of its best value, where a column has one)."""
-    from ganzoo.api import show
+    from ganzoo.commands.show import show
     from ganzoo.rundir import Run
 
     if len(runs) < 2:
@@ -67,30 +67,30 @@ def compare(runs: list[Path]) -> dict[str, Any]:
     keys = list(dict.fromkeys(k for s in settings for k in s))
     differ = [k for k in keys if len({repr(s.get(k)) for s in settings}) > 1]
     names = _names(runs)
-    training = [k for k in figures.HEADLINE if any(k in info["last"] for info in infos)]
+    training = [k for k in figures.HEADLINE if any(k in info.last for info in infos)]
     evals: list[str] = []
     for info in infos:
-        for key in info.get("eval") or {}:
+        for key in info.eval or {}:
             if key not in evals and key not in UNRANKED_EVAL:
                 evals.append(key)
-    measured = [info.get("eval_by") for info in infos]
+    measured = [info.eval_by for info in infos]
     rows = []
     for name, info, s in zip(names, infos, settings, strict=True):
         row: dict[str, Any] = {"run": name}
         row.update({k: s.get(k) for k in differ})
-        row["steps"] = info["steps"]
-        row["seconds"] = info["seconds"]
-        row.update({k: info["last"].get(k) for k in training})
+        row["steps"] = info.steps
+        row["seconds"] = info.seconds
+        row.update({k: info.last.get(k) for k in training})
         if evals:
-            row["eval_by"] = info.get("eval_by")
-        row.update({f"eval.{k}": (info.get("eval") or {}).get(k) for k in evals})
+            row["eval_by"] = info.eval_by
+        row.update({f"eval.{k}": (info.eval or {}).get(k) for k in evals})
         rows.append(row)
     eval_columns = ["eval_by", *(f"eval.{k}" for k in evals)] if evals else []
     columns = ["run", *differ, "steps", "seconds", *training, *eval_columns]
     best = best_rows(rows, columns)
     out: dict[str, Any] = {
         "runs": [
-            {"name": n, "run_dir": info["run_dir"], "status": info["status"]}
+            {"name": n, "run_dir": info.run_dir, "status": info.status}
             for n, info in zip(names, infos, strict=True)
         ],
         "columns": columns,
@@ -150,7 +150,7 @@ def side_by_side(runs: list[Path], n: int, seed: int, out: Path, device: str = "
     """
     import torch
 
-    from ganzoo.api import load_generator
+    from ganzoo.rundir import load_generator
     from ganzoo.sampling import save_grid
 
     if n < 1:

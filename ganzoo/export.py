@@ -14,11 +14,14 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ganzoo.errors import UsageError
 from ganzoo.rundir import HUB_CONFIG as CONFIG
 from ganzoo.rundir import HUB_MODEL as MODEL
+
+if TYPE_CHECKING:
+    from ganzoo.commands.show import RunInfo
 
 #: The other files of a hub folder (rundir names the two ganzoo reads back).
 CARD = "README.md"
@@ -32,8 +35,8 @@ def export_hub(run: Path, out: Path, manager: Any = None) -> Path:
     place at the end, so a failure leaves nothing half-written.
     """
     from ganzoo import checkpoint, rundir
-    from ganzoo.api import load_generator, show
-    from ganzoo.rundir import Run
+    from ganzoo.commands.show import show
+    from ganzoo.rundir import Run, load_generator
     from ganzoo.sampling import grid_columns, save_grid
 
     run, out = Path(run), Path(out)
@@ -42,8 +45,8 @@ def export_hub(run: Path, out: Path, manager: Any = None) -> Path:
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise UsageError(f"-o {out} already exists and is not an empty folder; choose a new one.")
     info = show(run)
-    if info["status"] != "finished":
-        raise UsageError(f"{run} has not finished training ({info['status']}); export a finished run.")
+    if info.status != "finished":
+        raise UsageError(f"{run} has not finished training ({info.status}); export a finished run.")
     g = load_generator(run, manager=manager)
     record = Run.open(run).record
     doc = record.to_json()
@@ -54,7 +57,7 @@ def export_hub(run: Path, out: Path, manager: Any = None) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         checkpoint.save_weights(staging / MODEL, g.module, "generator", doc)
-        card = {**doc, "weights": weights}  # which of the run's generators this is
+        card = {**doc, "weights": weights, "averaged": g.ema}  # which of the run's generators this is
         (staging / CONFIG).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
         n = 100 if g.classes and len(g.classes) <= 10 else 64
         columns = grid_columns(n, len(g.classes)) if g.classes else None
@@ -94,19 +97,19 @@ LICENCES = {
 }
 
 
-def model_card(info: dict[str, Any], doc: dict[str, Any], g: Any, name: str) -> str:
+def model_card(info: RunInfo, doc: dict[str, Any], g: Any, name: str) -> str:
     """The README.md of a hub folder."""
     config = doc["run"]
     train = config["train"]
     dataset = config["dataset"]
     licence = LICENCES.get(dataset.rpartition(":")[2], "not stated by the dataset's plugin")
-    shape = "x".join(map(str, info["data"]["shape"]))
+    shape = "x".join(map(str, info.data["shape"]))
     lines = [
         f"# {name}: a ganzoo {config['generator']} generator for {dataset}",
         "",
         f"A GAN generator trained with ganzoo {doc['versions'].get('ganzoo', '')}: "
         f"`{config['generator']}` against the discriminator "
-        f"`{config['discriminator']}` with the `{config['loss']}` loss, on {info['data']['size']:,} "
+        f"`{config['discriminator']}` with the `{config['loss']}` loss, on {info.data['size']:,} "
         f"samples of {dataset} ({shape}).",
     ]
     if g.classes:
@@ -118,8 +121,8 @@ def model_card(info: dict[str, Any], doc: dict[str, Any], g: Any, name: str) -> 
         f"- recipe: `{config['recipe']}`"
         if config.get("recipe")
         else "- recipe: none (settings given directly)",
-        f"- {info['steps']:,} iterations of batch {train['batch_size']}, seed {doc['seed']}, "
-        f"{train['precision']} on {doc['device']}, {info['seconds'] or 0:.0f} s of training",
+        f"- {info.steps:,} iterations of batch {train['batch_size']}, seed {doc['seed']}, "
+        f"{train['precision']} on {doc['device']}, {info.seconds or 0:.0f} s of training",
         f"- weights: {doc['weights']}",
         f"- the whole configuration: `{CONFIG}` (`run`), the same record `{MODEL}` carries",
         "",
@@ -130,9 +133,9 @@ def model_card(info: dict[str, Any], doc: dict[str, Any], g: Any, name: str) -> 
         "## Evaluation",
         "",
     ]
-    evals = info.get("eval")
+    evals = info.eval
     if evals:
-        lines += [f"Measured by {info.get('eval_by')}, against the dataset's test split:", ""]
+        lines += [f"Measured by {info.eval_by}, against the dataset's test split:", ""]
         lines += ["| figure | value |", "|---|---|"]
         lines += [f"| `{k}` | {v} |" for k, v in evals.items() if not isinstance(v, list)]
         lines += ["", "See ganzoo's docs/metrics.md for each figure and the feature space it is measured in."]

@@ -47,8 +47,8 @@ def export_onnx(run: Path, out: Path, manager: Any = None) -> Path:
     out = Path(out)
     if out.suffix.lower() != ".onnx":
         raise UsageError(f"-o {out}: --format onnx writes a .onnx file.")
-    from ganzoo.api import load_generator
     from ganzoo.files import atomic_path
+    from ganzoo.rundir import load_generator
 
     g = load_generator(run, manager=manager)
     module = Sampler(g).eval()

@@ -6,13 +6,19 @@ The CLI parses and calls the API; this module turns what came back into tables. 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from ganzoo import figures
+
+if TYPE_CHECKING:
+    from ganzoo.commands.catalogue import ComponentRow
+    from ganzoo.commands.data import DataRow
+    from ganzoo.commands.evaluation import Evaluation
+    from ganzoo.commands.show import RunInfo
 
 #: Table columns that may fold over lines; names never do.
 WRAPPED = {"summary", "status", "where", "provides", "trains", "run it with"}
@@ -25,12 +31,12 @@ def _table(title: str, columns: tuple[str, ...]) -> Table:
     return table
 
 
-def components(rows: list[dict[str, Any]]) -> None:
+def components(rows: list[ComponentRow]) -> None:
     """``ganzoo list``: kind, name, summary and who registered each component."""
     table = _table("ganzoo components", ("kind", "name", "summary", "registered by"))
     for r in rows:
-        name = r["qualified"] + " (ambiguous)" if r["ambiguous"] else r["name"]
-        table.add_row(r["kind"], name, r["summary"], f"{r['dist']} {r['version']}")
+        name = r.qualified + " (ambiguous)" if r.ambiguous else r.name
+        table.add_row(r.kind, name, r.summary, f"{r.dist} {r.version}")
     Console().print(table)
 
 
@@ -65,29 +71,26 @@ def plugins(rows: list[dict[str, Any]]) -> None:
     Console().print(table)
 
 
-def datasets(rows: list[dict[str, Any]]) -> None:
+def datasets(rows: list[DataRow]) -> None:
     """``ganzoo data list``: whether each dataset's files are present, and where."""
     table = _table("ganzoo datasets", ("dataset", "present", "where"))
     for r in rows:
-        table.add_row(r["name"], "yes" if r["present"] else "no", r["where"])
+        table.add_row(r.name, "yes" if r.present else "no", r.where)
     Console().print(table)
 
 
-def evaluation(result: dict[str, Any], run: Path) -> None:
+def evaluation(result: Evaluation, run: Path) -> None:
     """``ganzoo eval``: the figures, then the protocol they were measured with."""
     table = Table(title=f"ganzoo eval {run}")
     table.add_column("metric")
     table.add_column("value", justify="right")
-    labels = result.get("labels", {})
-    for key, value in result["metrics"].items():
+    for key, value in result.metrics.items():
         if key != "class_shares":
-            table.add_row(labels.get(key) or figures.label(key), str(value))
+            table.add_row(result.labels.get(key) or figures.label(key), str(value))
     console = Console()
     console.print(table)
-    protocol = "; ".join(f"{k}: {v}" for k, v in result["protocol"].items())
-    console.print(
-        f"generator: {result['generator']}; {protocol}", highlight=False, soft_wrap=True, markup=False
-    )
+    protocol = "; ".join(f"{k}: {v}" for k, v in result.protocol.items())
+    console.print(f"generator: {result.generator}; {protocol}", highlight=False, soft_wrap=True, markup=False)
 
 
 def comparison(result: dict[str, Any]) -> None:
@@ -126,60 +129,56 @@ def _cell(value: Any) -> str:
     return f"{value:.4g}"
 
 
-def run_summary(info: dict[str, Any], image: bool | None = None) -> None:
+def run_summary(info: RunInfo, image: bool | None = None) -> None:
     """``ganzoo show``: a run's recipe, progress, figures and files; its latest grid on a terminal."""
-    table = Table(title=f"ganzoo run {info['run_dir']}", show_header=False, title_justify="left")
+    table = Table(title=f"ganzoo run {info.run_dir}", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
-    steps = f"{info['steps']:,} of {info['iterations']:,}" if info.get("iterations") else f"{info['steps']:,}"
-    status = info["status"] + (f" (resume: {info['resume']})" if "resume" in info else "")
-    if "damage" in info:  # what is wrong and what to do, in the row a user reads first
-        status = f"{info['status']}: {info['damage']} {info['fix']}"
-    seconds = info.get("seconds")
-    shape = "x".join(map(str, info["data"]["shape"] or []))
-    world = f" x {info['world_size']}" if info["world_size"] > 1 else ""
-    streamed = (
-        " (streamed from disk: a resume draws fresh batches, not bit for bit)" if info.get("streamed") else ""
-    )
+    steps = f"{info.steps:,} of {info.iterations:,}" if info.iterations else f"{info.steps:,}"
+    status = info.status + (f" (resume: {info.resume})" if info.resume else "")
+    if info.damage:  # what is wrong and what to do, in the row a user reads first
+        status = f"{info.status}: {info.damage} {info.fix}"
+    shape = "x".join(map(str, info.data["shape"] or []))
+    world = f" x {info.world_size}" if info.world_size > 1 else ""
+    streamed = " (streamed from disk: a resume draws fresh batches, not bit for bit)" if info.streamed else ""
     rows = [
         ("status", status),
-        ("recipe", str(info["recipe"])),
-        ("networks", f"G {info['generator']}, D {info['discriminator']}, loss {info['loss']}"),
-        ("data", f"{info['dataset']}: {info['data']['size']:,} samples of {shape}{streamed}"),
+        ("recipe", str(info.recipe)),
+        ("networks", f"G {info.generator}, D {info.discriminator}, loss {info.loss}"),
+        ("data", f"{info.dataset}: {info.data['size']:,} samples of {shape}{streamed}"),
     ]
-    if info.get("conditional"):  # a conditional run: the classes it can be asked for
-        classes = info["conditional"]
+    if info.conditional:  # a conditional run: the classes it can be asked for
+        classes = info.conditional
         shown = ", ".join(classes[:12]) + (f" and {len(classes) - 12} more" if len(classes) > 12 else "")
         rows.append(("conditional", f"on {len(classes)} classes: {shown}"))
     rows += [
         ("iterations", steps),
-        ("time", f"{seconds:.1f} s" if seconds is not None else "-"),
-        ("seed, device", f"{info['seed']}, {info['device']}{world}"),
+        ("time", f"{info.seconds:.1f} s" if info.seconds is not None else "-"),
+        ("seed, device", f"{info.seed}, {info.device}{world}"),
     ]
-    if info.get("last"):
-        rows.append(("last figures", figures.line(info["last"])))
-    if info.get("log_skipped"):
-        n = info["log_skipped"]
+    if info.last:
+        rows.append(("last figures", figures.line(info.last)))
+    if info.log_skipped:
+        n = info.log_skipped
         rows.append(("log", f"{n} damaged line{'s' if n != 1 else ''} of metrics.jsonl skipped"))
-    if info.get("eval"):
-        numbers = {k: v for k, v in info["eval"].items() if isinstance(v, (int, float))}
+    if info.eval:
+        numbers = {k: v for k, v in info.eval.items() if isinstance(v, (int, float))}
         rows.append(("eval", "  ".join(f"{figures.label(k)} {v:.4g}" for k, v in numbers.items())))
-    files = info["files"]
-    grids = [f for f in files if f.startswith("samples/step-")]
+    grids = [f for f in info.files if f.startswith("samples/step-")]
     listed = [
-        f"{name} ({_size(size)})" for name, size in files.items() if not name.startswith("samples/step-")
+        f"{name} ({_size(size)})" for name, size in info.files.items() if not name.startswith("samples/step-")
     ]
     rows.append(("files", ", ".join(listed) + (f", samples/: {len(grids)} grids" if grids else "")))
-    rows.append(("latest grid", info["latest_grid"] or "-"))
+    rows.append(("latest grid", info.latest_grid or "-"))
     for key, value in rows:
         table.add_row(key, value)
     console = Console(highlight=False, soft_wrap=False)
     console.print(table)
     draw = console.is_terminal if image is None else image
-    if draw and info["latest_grid"]:
+    if draw and info.latest_grid:
         from ganzoo.plots import grid_as_text
 
-        console.print(grid_as_text(Path(info["latest_grid"]), min(console.width - 1, 96)))
+        console.print(grid_as_text(Path(info.latest_grid), min(console.width - 1, 96)))
 
 
 def _size(n: int) -> str:

@@ -13,9 +13,12 @@ import html
 import json
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ganzoo.errors import UsageError
+
+if TYPE_CHECKING:
+    from ganzoo.commands.show import RunInfo
 
 #: Sample grids a run shows at most, evenly spaced over training (the last always among them).
 MAX_GRIDS = 8
@@ -64,7 +67,7 @@ def _grids(run: Any) -> list[Path]:
     return [grids[i] for i in sorted(picks)]
 
 
-def _run_section(index: int, path: Path, info: dict[str, Any], scratch: Path) -> str:
+def _run_section(index: int, path: Path, info: RunInfo, scratch: Path) -> str:
     from ganzoo import figures, rundir
     from ganzoo.compare import settings_of
     from ganzoo.rundir import Run
@@ -73,9 +76,9 @@ def _run_section(index: int, path: Path, info: dict[str, Any], scratch: Path) ->
     name = html.escape(path.name or str(path))
     parts = [f'<section class="run" id="run-{index}"><h2>{name}</h2>']
     parts.append(
-        f"<p>{html.escape(info['generator'])} / {html.escape(info['discriminator'])} on "
-        f"{html.escape(info['dataset'])}, loss {html.escape(info['loss'])}, recipe "
-        f"{html.escape(str(info['recipe']))}: {info['steps']:,} iterations, {info['status']}.</p>"
+        f"<p>{html.escape(info.generator)} / {html.escape(info.discriminator)} on "
+        f"{html.escape(info.dataset)}, loss {html.escape(info.loss)}, recipe "
+        f"{html.escape(str(info.recipe))}: {info.steps:,} iterations, {info.status}.</p>"
     )
     grids = _grids(run)
     if grids:
@@ -102,12 +105,12 @@ def _run_section(index: int, path: Path, info: dict[str, Any], scratch: Path) ->
         ]
         parts.append("<h3>Eval figures over training</h3>")
         parts.append(_table(["step", *(figures.label(k) for k in keys)], rows, "evals"))
-    if info.get("eval"):
-        last = {k: v for k, v in info["eval"].items() if not isinstance(v, list)}
+    if info.eval:
+        last = {k: v for k, v in info.eval.items() if not isinstance(v, list)}
         rows = [
             [f"<td>{html.escape(figures.label(k))}</td>", f"<td>{_cell(v)}</td>"] for k, v in last.items()
         ]
-        parts.append(f"<h3>Last eval ({html.escape(str(info.get('eval_by')))})</h3>")
+        parts.append(f"<h3>Last eval ({html.escape(str(info.eval_by))})</h3>")
         parts.append(_table(["figure", "value"], rows, "eval"))
     settings = settings_of(run.record)
     rows = [[f"<td>{html.escape(k)}</td>", f"<td>{_cell(json.dumps(v) if isinstance(v, list) else v)}</td>"]
@@ -142,7 +145,7 @@ def _comparison(result: dict[str, Any]) -> str:
 
 def report(runs: list[Path], out: Path) -> Path:
     """Write the report of ``runs`` to ``out`` (an .html file, written whole or not at all)."""
-    from ganzoo.api import show
+    from ganzoo.commands.show import show
     from ganzoo.compare import compare
     from ganzoo.files import atomic_write_text
 

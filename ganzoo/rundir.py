@@ -252,3 +252,49 @@ class Run:
         if ema and averaged.is_file():
             return from_file(averaged, device=device, manager=manager, ema=True)
         return from_file(path, device=device, manager=manager)
+
+
+def hub_averaged(doc: dict[str, Any]) -> bool:
+    """Whether a hub folder's weights are G's moving average: its config's ``averaged`` field (since
+    ganzoo 0.3), else its description of the weights (the folders written before)."""
+    if isinstance(doc.get("averaged"), bool):
+        return bool(doc["averaged"])
+    return "moving average" in str(doc.get("weights", ""))
+
+
+def load_generator(path: Path, device: str = "cpu", manager: Any = None, ema: bool = True) -> LoadedGenerator:
+    """Rebuild the generator of a run directory, a hub folder or a generator.safetensors file (with
+    ``manager``'s plugins: by default, the installed ones); weights that are not finite are refused.
+
+    A run trained with ``--ema`` samples from its moving-average weights unless ``ema`` is False.
+    """
+    from ganzoo.loaded import from_file
+
+    path = Path(path)
+    if is_hub_folder(path):  # `ganzoo export --format hub`: its one generator, no run around it
+        try:
+            doc = json.loads((path / HUB_CONFIG).read_text())
+            averaged = hub_averaged(doc)
+        except (OSError, ValueError, AttributeError):
+            averaged = False
+        g = from_file(path / HUB_MODEL, device=device, manager=manager, ema=averaged)
+    elif path.is_dir():
+        if not (path / GENERATOR).is_file() and not (path / CONFIG).is_file():
+            raise RunDirError(f"{path} is not a ganzoo run directory: it has no {GENERATOR}.")
+        g = Run.open(path).load_generator(device=device, ema=ema, manager=manager)
+    else:
+        g = from_file(path, device=device, manager=manager, ema=path.name == GENERATOR_EMA)
+    _check_finite(g, path)
+    return g
+
+
+def _check_finite(g: LoadedGenerator, path: Path) -> None:
+    """Refuse weights that are NaN or infinite: they can only draw blank or garbage samples."""
+    bad = [
+        name for name, t in g.module.state_dict().items() if t.is_floating_point() and not t.isfinite().all()
+    ]
+    if bad:
+        raise RunDirError(
+            f"{path} holds a generator whose weights are NaN or infinite ({len(bad)} of its tensors, "
+            f"{bad[0]} first), so it cannot sample; resume or retrain the run from a good checkpoint."
+        )

@@ -104,9 +104,52 @@ def test_the_memory_check_of_generate_runs_on_the_generators_device(run: Any) ->
     meta device stands in for another device on a machine with none."""
     import torch
 
-    from ganzoo.api import _check_samples_fit
+    from ganzoo.commands.generate import _check_samples_fit
     from ganzoo.loaded import LoadedGenerator
 
     g = api.load_generator(run.run_dir)
     elsewhere = LoadedGenerator(g.module, g.record, torch.device("meta"))
     _check_samples_fit(elsewhere, 4, 1, interpolate=False, nice=False)
+
+
+def test_each_command_returns_a_typed_result_that_reads_as_before(run: Any, tmp_path: Path) -> None:
+    """show, eval, generate, data and list return dataclasses (attributes, ``to_json()`` for --json),
+    which still read as the dicts of ganzoo 0.2 (``info["steps"]``), so scripts keep working."""
+    import json
+
+    from ganzoo.api import ComponentRow, DataRow, Evaluation, Generated, RunInfo
+
+    info = api.show(run.run_dir)
+    assert isinstance(info, RunInfo) and info.steps == info["steps"] == 20 and info.status == "finished"
+    assert "resume" not in info and info.get("resume") is None  # left out of the JSON, as before
+    assert json.loads(json.dumps(info.to_json()))["files"] == info.files
+    result = api.evaluate(run.run_dir, n=64, batch_size=32)
+    assert isinstance(result, Evaluation) and result.metrics["fd"] == result["metrics"]["fd"] > 0
+    assert result.averaged is True and result.generator == "moving average (--ema)"  # the recipe's EMA
+    out = api.generate(run.run_dir, n=4, seed=0, out=tmp_path / "four.png")
+    assert isinstance(out, Generated) and out.path == tmp_path / "four.png" and out.count == 4
+    assert Path(out).is_file() and out.where_asked  # os.fspath: it still opens as the path it was
+    rows = api.data_status()
+    assert all(isinstance(r, DataRow) for r in rows) and {r.name for r in rows} >= {"mnist", "sine"}
+    components = api.list_components("generator")
+    assert all(isinstance(c, ComponentRow) for c in components)
+    assert {c.name for c in components} == {c["name"] for c in components} >= {"dcgan", "vanilla-mlp"}
+
+
+def test_a_hub_folder_says_in_a_field_whether_its_weights_are_averaged(run: Any, tmp_path: Path) -> None:
+    """`ganzoo export --format hub` writes ``averaged`` in config.json; loading reads that field, not
+    the words describing the weights (older folders, without it, are still read by their words)."""
+    import json
+
+    from ganzoo.export import export_hub
+    from ganzoo.rundir import load_generator
+
+    hub = export_hub(Path(run.run_dir), tmp_path / "hub")
+    doc = json.loads((hub / "config.json").read_text())
+    assert doc["averaged"] is True and load_generator(hub).ema  # the recipe keeps an EMA
+    doc["weights"] = "final weights"  # the words now say otherwise: the field wins
+    (hub / "config.json").write_text(json.dumps(doc))
+    assert load_generator(hub).ema
+    del doc["averaged"]  # a folder written before the field: its words decide
+    (hub / "config.json").write_text(json.dumps(doc))
+    assert not load_generator(hub).ema

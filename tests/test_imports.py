@@ -16,6 +16,12 @@ ROOT = Path(__file__).parents[1]
 LIGHT = [
     "ganzoo",
     "ganzoo.api",
+    "ganzoo.commands.catalogue",
+    "ganzoo.commands.data",
+    "ganzoo.commands.evaluation",
+    "ganzoo.commands.generate",
+    "ganzoo.commands.show",
+    "ganzoo.commands.train",
     "ganzoo.cli",
     "ganzoo.compare",
     "ganzoo.export",

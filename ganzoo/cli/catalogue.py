@@ -46,12 +46,12 @@ def list_cmd(kind: str | None, as_json: bool) -> None:
         return
     from ganzoo.api import list_components
 
-    rows = list_components(PLURALS[kind] if kind else None)
+    components = list_components(PLURALS[kind] if kind else None)
     warn_failed_plugins()
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        click.echo(json.dumps([c.to_json() for c in components], indent=2))
     else:
-        present.components(rows)
+        present.components(components)
 
 
 @click.command("plugins")

@@ -39,7 +39,7 @@ def complete(kind: str) -> Any:
             else:
                 from ganzoo.api import list_components
 
-                names = [(c["name"], c["summary"]) for c in list_components(kind)]
+                names = [(c.name, c.summary) for c in list_components(kind)]
         except GanzooError:  # a broken zoo.toml or plugin: no suggestions rather than a traceback
             return []
         return [CompletionItem(n, help=h) for n, h in sorted(set(names)) if n.startswith(incomplete)]

@@ -90,7 +90,8 @@ def generate_cmd(
     else:
         what = f"{n} walks of {steps} samples" if interpolate else f"{n} samples"
         what += f" of class {cls}" if cls is not None else ""
-    click.echo(f"wrote {what} to {path}")
+    where = "" if path.where_asked else " (another process is training the run: not into it)"
+    click.echo(f"wrote {what} to {path.path}{where}")
 
 
 @click.command("eval")
@@ -135,6 +136,6 @@ def eval_cmd(
         data_dir=data_dir,
     )
     if as_json:
-        click.echo(json.dumps(result, indent=2))
+        click.echo(json.dumps(result.to_json(), indent=2))
     else:
         present.evaluation(result, run)

@@ -27,13 +27,13 @@ def show_cmd(run: Path, as_json: bool, open_grid: bool, image: bool | None) -> N
 
     info = show(run)
     if as_json:
-        click.echo(json.dumps(info, indent=2))
+        click.echo(json.dumps(info.to_json(), indent=2))
     else:
         present.run_summary(info, image)
     if open_grid:
-        if info["latest_grid"] is None:
-            raise RunDirError(f"{info['run_dir']} has no sample grid yet.")
-        click.launch(info["latest_grid"])
+        if info.latest_grid is None:
+            raise RunDirError(f"{info.run_dir} has no sample grid yet.")
+        click.launch(info.latest_grid)
 
 
 @click.command("compare")

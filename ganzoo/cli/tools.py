@@ -23,7 +23,7 @@ def data_list_cmd(data_dir: Path | None, as_json: bool) -> None:
 
     rows = data_status(data_dir=data_dir)
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        click.echo(json.dumps([r.to_json() for r in rows], indent=2))
     else:
         present.datasets(rows)
 
