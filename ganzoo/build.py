@@ -236,7 +236,7 @@ def _construct(c: Component, *args: Any, **params: Any) -> Any:
         ) from exc
 
 
-def check_fits(c: Component, spec: DataSpec) -> None:
+def check_serves(c: Component, spec: DataSpec) -> None:
     """Refuse, in a sentence, a network that does not serve the data's modality or shape (and a
     generator whose declared output activation ganzoo does not know the range of)."""
     output = getattr(c.cls, "output", None)
@@ -363,7 +363,7 @@ def check_labels(ds: Dataset, spec: DataSpec, name: str, n: int, split: str = "t
 
 def build_generator(c: Component, config: RunConfig, spec: DataSpec) -> Generator:
     """Check the generator against the data, then build it (for its classes in a conditional run)."""
-    check_fits(c, spec)
+    check_serves(c, spec)
     spec = network_spec(spec, config.train.conditional)
     g: Generator = _construct(c, spec, config.train.latent_dim, **config.params["generator"])
     return g
@@ -385,7 +385,7 @@ def own_params(c: Component, params: dict[str, Any]) -> tuple[dict[str, Any], di
 
 def build_discriminator(c: Component, config: RunConfig, spec: DataSpec) -> Discriminator:
     """Check the discriminator against the data, then build it (spectrally normalised if asked)."""
-    check_fits(c, spec)
+    check_serves(c, spec)
     own, core = own_params(c, config.params["discriminator"])
     d: Discriminator = _construct(c, network_spec(spec, config.train.conditional), **own)
     normalise = core.get("spectral_norm", False)
@@ -417,8 +417,8 @@ def build_networks(
     components: Components, config: RunConfig, spec: DataSpec
 ) -> tuple[Generator, Discriminator]:
     """Both networks for ``spec`` (the generator first, so seeded weights do not depend on D)."""
-    check_fits(components.generator, spec)  # refuse a bad pair before spending time on either
-    check_fits(components.discriminator, spec)
+    check_serves(components.generator, spec)  # refuse a bad pair before spending time on either
+    check_serves(components.discriminator, spec)
     check_conditional(components, config, spec)
     g = build_generator(components.generator, config, spec)
     d = build_discriminator(components.discriminator, config, spec)

@@ -282,7 +282,7 @@ def test_a_constructor_failing_on_user_set_sizes_is_a_usage_error_naming_its_par
 
 def test_a_generator_with_an_unknown_output_activation_is_one_sentence() -> None:
     """A plugin's ``output = "relu"`` is refused by name when the run is planned, not a KeyError."""
-    from ganzoo.build import Component, check_fits
+    from ganzoo.build import Component, check_serves
     from ganzoo.components import DataSpec, Generator
     from ganzoo.errors import PluginError
 
@@ -291,4 +291,4 @@ def test_a_generator_with_an_unknown_output_activation_is_one_sentence() -> None
 
     c = Component("generator", "relu-out", Relu, "ganzoo-test 1.0")
     with pytest.raises(PluginError, match=r"declares output = 'relu'; ganzoo knows the range of 'tanh' and"):
-        check_fits(c, DataSpec((1, 28, 28), "image", (0.0, 1.0)))
+        check_serves(c, DataSpec((1, 28, 28), "image", (0.0, 1.0)))

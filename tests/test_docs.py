@@ -96,3 +96,31 @@ def test_api_md_runs_as_written(tmp_path: Path) -> None:
     assert (tmp_path / "walk.png").is_file() and (
         tmp_path / "runs" / "api-demo" / "generator.safetensors"
     ).is_file()
+
+
+def test_every_public_name_of_the_plugin_bases_is_in_the_plugin_guide() -> None:
+    """As datasette keeps its plugin hooks documented: each public attribute and method of the
+    component bases, the Reporter and what a reporter reads of the trainer appears in
+    docs/plugins.md, so a plugin author finds everything the contract offers."""
+    import re
+
+    from torch import nn
+
+    from ganzoo import components
+    from ganzoo.training import reporters
+
+    text = (Path(__file__).parents[1] / "docs" / "plugins.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"`([\w.]+)", text))
+    missing = {}
+    bases = (components.Generator, components.Discriminator, components.Dataset, components.Loss)
+    for cls in (*bases, reporters.Reporter, reporters.Trainer):
+        names: set[str] = set()
+        for klass in cls.__mro__:
+            if klass in (object, nn.Module) or klass.__module__.startswith(("torch", "abc", "typing")):
+                continue
+            names |= {
+                n for n in (*vars(klass), *getattr(klass, "__annotations__", {})) if not n.startswith("_")
+            }
+        if names - documented:
+            missing[cls.__name__] = sorted(names - documented)
+    assert not missing, f"not in docs/plugins.md: {missing}"

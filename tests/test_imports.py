@@ -152,3 +152,53 @@ def test_training_with_sample_grids_never_imports_torchvision(tmp_path: Path) ->
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
     assert (tmp_path / "run" / "samples" / "step-0000002.png").is_file()
+
+
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
+
+
+def layer_table() -> list[list[str]]:
+    """docs/architecture.md's layer table: the module names of each layer, the first layer first
+    (``x/`` names a package and everything in it; ``ganzoo`` the package's own __init__)."""
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    rows = text.split("<!-- layers -->", 1)[1].split("\n\n", 1)[0].splitlines()[2:]
+    return [[name.strip("`") for name in row.split("|")[2].replace(",", " ").split() if name.startswith("`")]
+            for row in rows]  # fmt: skip
+
+
+def layer_of(module: str, layers: list[list[str]]) -> int | None:
+    """The layer (0 first) of a module of the package, by the table; None when it is not there."""
+    short = module.removeprefix("ganzoo.") if module != "ganzoo" else "ganzoo"
+    if short.startswith("plugins") or short == "plugins":
+        short = "plugins/" + short.removeprefix("plugins")
+    for i, names in enumerate(layers):
+        for name in names:
+            if name.endswith("/") and (short == name[:-1] or short.startswith(name[:-1] + ".") or
+                                       short.startswith(name)):  # fmt: skip
+                return i
+            if short == name:
+                return i
+    return None
+
+
+def test_every_module_imports_only_from_its_layer_and_the_ones_before() -> None:
+    layers = layer_table()
+    assert len(layers) >= 7, layers
+    found = modules()
+    missing = sorted(m for m in found if layer_of(m, layers) is None)
+    assert not missing, f"not in docs/architecture.md's layer table: {missing}"
+    upward = []
+    for name, path in found.items():
+        mine = layer_of(name, layers)
+        for target in imports(name, path, set(found)):
+            theirs = layer_of(target, layers)
+            if theirs is not None and mine is not None and theirs > mine:
+                upward.append(f"{name} (layer {mine + 1}) imports {target} (layer {theirs + 1})")
+    assert not upward, "imports from a later layer:\n" + "\n".join(sorted(upward))
+
+
+def test_the_layer_check_sees_an_import_from_a_later_layer() -> None:
+    """The check above can fail: a foundation importing a command is named."""
+    layers = [["errors"], ["settings"], ["commands/"]]
+    assert layer_of("ganzoo.commands.show", layers) == 2 and layer_of("ganzoo.errors", layers) == 0
+    assert layer_of("ganzoo.nowhere", layers) is None

@@ -23,8 +23,8 @@ from ganzoo.build import (
     build_loss,
     build_networks,
     check_conditional,
-    check_fits,
     check_labels,
+    check_serves,
     check_values,
     component,
     components_for,
@@ -101,8 +101,8 @@ def build(
     parts = components_for(manager, config, plan.record)  # the record: what an unknown name was
     ds = build_dataset(parts.dataset, config, plan.data_dir)
     spec = ds.spec()
-    check_fits(parts.generator, spec)
-    check_fits(parts.discriminator, spec)
+    check_serves(parts.generator, spec)
+    check_serves(parts.discriminator, spec)
     check_conditional(parts, config, spec)  # before the data loads
     if s.conditional and s.eval_every is not None:
         from ganzoo.evaluate import check_class_samples
@@ -274,7 +274,7 @@ def _train(launch: Launch) -> Run:
         result = trainer.fit(resume=launch.plan.resume)
         if launch.main:
             record.result = result
-            checkpoints.save_weights(trainer.state, run, record)
+            checkpoints.write_final_weights(trainer.state, run, record)
             run.write_record(record)
     except GanzooError:  # raised on every rank at the same step (the ranks agree on stops)
         if launch.group is not None:

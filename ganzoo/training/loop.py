@@ -64,13 +64,12 @@ class Trainer:
         self.main = group is None or group.main  # only rank 0 writes the run directory
         ours = ganzoo_loss_params(type(loss), config.params.get("loss", {}))  # not the loss's own
         regularizers = Regularizers.from_params(ours)
-        conditional = len(spec.classes) if s.conditional else 0
-        loss_penalties = penalty_names(loss, discriminator, spec.shape, conditional)
+        # A conditional run: how many classes the data's labels count (0: an unconditional run).
+        self.class_count = len(spec.classes) if s.conditional else 0
+        loss_penalties = penalty_names(loss, discriminator, spec.shape, self.class_count)
         penalties = (*loss_penalties, *regularizers.names())
         self.engine = Engine(generator, discriminator, s, spec, device, group, penalties)
         self.out_range = type(generator).output_range()
-        # A conditional run: the data's class labels, and how many classes they count.
-        self.classes = len(spec.classes) if s.conditional else 0
         self.batches, noise_rng, data_rng = self._batches(real, device, labels)
         self.n = self.batches.n
         # A few real samples (in the data's range) to draw beside generated sequences.
@@ -103,7 +102,7 @@ class Trainer:
             tally=Tally(torch.zeros(0, device=device)),
         )
         # The grids' labels: row by row, one class a row (grid_labels), the same all run long.
-        self.fixed_labels = grid_labels(s.samples, self.classes, device) if self.classes else None
+        self.fixed_labels = grid_labels(s.samples, self.class_count, device) if self.class_count else None
         augment = augmenter(s.augment, noise_rng, self.out_range) if spec.modality == "image" else None
         acgan = float(ours.get("acgan", 0.0))
         self.iteration = Iteration(
@@ -114,7 +113,7 @@ class Trainer:
             s.ema,
             regularizers,
             augment,
-            self.classes,
+            self.class_count,
             acgan,
             loss_penalties,
         )
@@ -173,6 +172,11 @@ class Trainer:
 
     # -- what reporters read ------------------------------------------------------------------------
     @property
+    def classes(self) -> int:
+        """The class count under its name before ganzoo 0.3 (:attr:`class_count`)."""
+        return self.class_count
+
+    @property
     def step(self) -> int:
         """Iterations done."""
         return self.state.step
@@ -200,9 +204,9 @@ class Trainer:
     def sample(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Samples from the sampler in eval mode: images in [0, 1], sequences in the data's range.
         A conditional run's samples are of ``labels`` (the grid's, :attr:`fixed_labels`, if None)."""
-        if self.classes and labels is None:  # the grid's layout: one class a row
+        if self.class_count and labels is None:  # the grid's layout: one class a row
             same = self.fixed_labels is not None and len(z) == len(self.fixed_labels)
-            labels = self.fixed_labels if same else grid_labels(len(z), self.classes, z.device)
+            labels = self.fixed_labels if same else grid_labels(len(z), self.class_count, z.device)
         with eval_mode(self.sampler) as g:
             x = g(z) if labels is None else g(z, labels)
         return ready(x, self.out_range, self.spec.modality, self.spec.value_range)

@@ -40,7 +40,7 @@ class Trainer(Protocol):
     iterations: int  # the run's last iteration
     evaluator: Evaluator | None  # with --eval-every, on rank 0
     real_preview: torch.Tensor | None  # a few real curves (sequence data), in the data's range
-    classes: int  # a conditional run's class count; 0 for an unconditional run
+    class_count: int  # a conditional run's number of classes; 0 for an unconditional run (0.2: classes)
     fixed_labels: torch.Tensor | None  # a conditional run: the grid's labels, one class a row
     eval_seconds: float  # how long the last evaluation took (metrics.jsonl's eval lines say so)
     resume_notes: list[str]  # a resumed run: what the user should know about how it was loaded
@@ -205,7 +205,8 @@ class SampleGrids(Reporter):
         if trainer.spec.modality == "image":
             from ganzoo.sampling import grid_columns, save_grid
 
-            columns = grid_columns(trainer.settings.samples, trainer.classes) if trainer.classes else None
+            count = trainer.class_count
+            columns = grid_columns(trainer.settings.samples, count) if count else None
             save_grid(trainer.sample(trainer.fixed_z), path, columns)
         elif trainer.real_preview is not None:
             from ganzoo.plots import plot_curves
@@ -252,7 +253,7 @@ class PeriodicEval(Reporter):
         s = trainer.settings
         start = time.perf_counter()
         with eval_mode(trainer.sampler) as g:
-            figures = self.evaluator.evaluate_generator(g, s.prior, s.latent_dim, trainer.classes)
+            figures = self.evaluator.evaluate_generator(g, s.prior, s.latent_dim, trainer.class_count)
         trainer.eval_seconds = time.perf_counter() - start
         trainer.evaluated(figures)
 

@@ -170,7 +170,7 @@ def _like(saved: torch.Tensor, live: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def save_weights(state: TrainState, run: Run, record: RunRecord) -> None:
+def write_final_weights(state: TrainState, run: Run, record: RunRecord) -> None:
     """The final weights, each file carrying the run's record so that it rebuilds itself."""
     doc = record.to_json()
     checkpoint.save_weights(run.file(rundir.GENERATOR), state.modules["generator"], "generator", doc)

@@ -50,7 +50,7 @@ class Iteration:
     :attr:`names`: D's losses (per batch, or its pairwise objective), G's loss, D(x), D(G(z)), D's
     accuracy on each batch, then one per penalty term.
 
-    In a conditional run (``classes`` > 0) D's step draws a labelled real batch, G makes its fake
+    In a conditional run (``class_count`` > 0) D's step draws a labelled real batch, G makes its fake
     batch for the same labels, and D sees each batch with them; G's step on fresh noise draws its
     labels uniformly from the noise stream. With ``loss.acgan`` > 0 D's auxiliary classifier learns
     the labels of both batches and G is rewarded when it classifies G's samples as their labels.
@@ -65,7 +65,7 @@ class Iteration:
         ema_decay: float | None,
         regularizers: Regularizers | None = None,
         augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
-        classes: int = 0,
+        class_count: int = 0,
         acgan: float = 0.0,
         loss_penalties: tuple[str, ...] = (),
     ) -> None:
@@ -86,7 +86,7 @@ class Iteration:
         self.skip_nonfinite = s.on_nan == "skip"
         self.skipped_now = False
         self.skipped_in_a_row = 0
-        self.classes, self.acgan = classes, acgan
+        self.class_count, self.acgan = class_count, acgan
         losses = PAIRWISE_FIGURES if self.pairwise else PER_BATCH_FIGURES
         acgan_names = ("acgan",) if acgan > 0 else ()
         self.loss_penalties = loss_penalties
@@ -98,9 +98,9 @@ class Iteration:
 
     def y(self, n: int) -> torch.Tensor | None:
         """Class labels for G's fresh noise, uniform over the classes; None in an unconditional run."""
-        if not self.classes:
+        if not self.class_count:
             return None
-        return torch.randint(self.classes, (n,), generator=self.state.noise, device=self.engine.device)
+        return torch.randint(self.class_count, (n,), generator=self.state.noise, device=self.engine.device)
 
     def g(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         """G's samples for noise ``z`` (and, in a conditional run, ``labels``)."""
@@ -225,7 +225,7 @@ class Iteration:
 
 
 def penalty_names(
-    loss: Loss, discriminator: torch.nn.Module, shape: tuple[int, ...], classes: int
+    loss: Loss, discriminator: torch.nn.Module, shape: tuple[int, ...], class_count: int
 ) -> tuple[str, ...]:
     """The names of the terms ``loss.penalties`` returns: the keys of one call on two zero samples,
     made on a copy of D in eval mode with torch's random state forked, so the run's D, its BatchNorm
@@ -240,7 +240,7 @@ def penalty_names(
     probe = copy.deepcopy(discriminator).eval()
     device = next(iter(probe.parameters()), torch.empty(0)).device
     x = torch.zeros((2, *shape), device=device)
-    d: Any = probe if not classes else Conditioned(probe, torch.zeros(2, dtype=torch.long, device=device))
+    d: Any = probe if not class_count else Conditioned(probe, torch.zeros(2, dtype=torch.long, device=device))
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         terms = loss.penalties(d, x, x)
     if not isinstance(terms, dict):

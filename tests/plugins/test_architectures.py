@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ganzoo.build import check_fits, component, lookup
+from ganzoo.build import check_serves, component, lookup
 from ganzoo.components import DataSpec
 from ganzoo.errors import IncompatibleError, UsageError
 from ganzoo.manager import get_manager
@@ -73,8 +73,8 @@ def test_architecture_serves_or_refuses_each_shape(name: str, shape: tuple[int, 
     spec = _spec(shape)
     manager = get_manager()
     try:
-        check_fits(component(manager, "generator", name), spec)
-        check_fits(component(manager, "discriminator", name), spec)
+        check_serves(component(manager, "generator", name), spec)
+        check_serves(component(manager, "discriminator", name), spec)
     except IncompatibleError as exc:  # a refusal is one sentence naming the architecture and the shape
         message = str(exc)
         assert f"'{name}'" in message and "x".join(map(str, shape)) in message
@@ -154,8 +154,8 @@ def test_incompatible_data_is_refused_in_one_sentence(name: str, shape: tuple[in
     manager = get_manager()
     spec = DataSpec(shape, "sequence" if len(shape) == 1 else "image")
     with pytest.raises(IncompatibleError) as err:
-        check_fits(component(manager, "generator", name), spec)
-        check_fits(component(manager, "discriminator", name), spec)
+        check_serves(component(manager, "generator", name), spec)
+        check_serves(component(manager, "discriminator", name), spec)
     message = str(err.value)
     assert why in message and f"'{name}'" in message and "x".join(map(str, shape)) in message
 
