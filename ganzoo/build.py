@@ -24,7 +24,7 @@ from ganzoo.manager import PluginManager
 from ganzoo.record import RunRecord
 from ganzoo.registry import same_dist
 from ganzoo.sampling import eval_mode
-from ganzoo.settings import CORE_PARAMS, RunConfig, brief, finite_number
+from ganzoo.settings import CORE_PARAMS, RunConfig, brief, check_core_param, finite_number
 
 #: The shapes a discriminator may return for the probe's batch of 2: (N,), or (N, 1) as a final
 #: ``nn.Linear(..., 1)`` gives it (docs/plugins.md).
@@ -127,15 +127,18 @@ def check_params(c: Component, params: dict[str, Any]) -> None:
     """Refuse, in a sentence, a hyperparameter whose value is not of the type its declared default
     is (an int wants a whole number; a float any number; a bool true or false; a str a string; a
     list a list), before the component's constructor turns it into a torch error."""
-    # ganzoo's own parameters of every loss and D (R1/R2, spectral norm) are typed the same way;
-    # their ranges are checked where they are used.
-    defaults = {**CORE_PARAMS.get(c.kind, {}), **c.cls.defaults}
+    # ganzoo's own parameters of every loss and D (R1/R2, ACGAN, spectral norm) are typed the same
+    # way, then their ranges checked (unless the component declares one of them: then it is its own).
+    core = CORE_PARAMS.get(c.kind, {})
+    defaults = {**core, **c.cls.defaults}
     for key, value in params.items():
         if key not in defaults:
             continue
         want = _wanted(defaults[key], value)
         if want is not None:
             raise UsageError(f"{c.kind}.{key} must be {want}, got {_show(value)}.")
+        if key in core and key not in c.cls.defaults:
+            check_core_param(c.kind, key, value)
 
 
 def _wanted(default: Any, value: Any) -> str | None:
@@ -263,8 +266,6 @@ def check_conditional(components: Components, config: RunConfig, spec: DataSpec)
     """Refuse, in a sentence, a conditional run whose data has no classes or whose networks take no
     labels, and ACGAN's loss without a conditional run or a discriminator that classifies."""
     acgan = ganzoo_loss_params(components.loss.cls, config.params.get("loss", {})).get("acgan", 0.0)
-    if not finite_number(acgan) or not acgan >= 0:
-        raise UsageError(f"loss.acgan must be a finite number of at least 0, got {brief(acgan)}.")
     if not config.train.conditional:
         if acgan:
             raise UsageError(
@@ -388,9 +389,7 @@ def build_discriminator(c: Component, config: RunConfig, spec: DataSpec) -> Disc
     check_serves(c, spec)
     own, core = own_params(c, config.params["discriminator"])
     d: Discriminator = _construct(c, network_spec(spec, config.train.conditional), **own)
-    normalise = core.get("spectral_norm", False)
-    if not isinstance(normalise, bool):
-        raise UsageError(f"discriminator.spectral_norm must be true or false, got {normalise!r}.")
+    normalise = core.get("spectral_norm", False)  # checked when the run was planned (check_params)
     if normalise:
         spectral_norm_all(d)
     return d
@@ -416,10 +415,8 @@ def spectral_norm_all(module: torch.nn.Module) -> int:
 def build_networks(
     components: Components, config: RunConfig, spec: DataSpec
 ) -> tuple[Generator, Discriminator]:
-    """Both networks for ``spec`` (the generator first, so seeded weights do not depend on D)."""
-    check_serves(components.generator, spec)  # refuse a bad pair before spending time on either
-    check_serves(components.discriminator, spec)
-    check_conditional(components, config, spec)
+    """Both networks for ``spec`` (the generator first, so seeded weights do not depend on D). The run's
+    validation (``training.launch.build``) has checked the pair against the data already."""
     g = build_generator(components.generator, config, spec)
     d = build_discriminator(components.discriminator, config, spec)
     probe(g, d, components, config, spec)

@@ -51,6 +51,19 @@ class PluginStatus:
         return self.imported_torch or (self.import_seconds or 0.0) > SLOW_IMPORT_S
 
 
+def installed_plugins() -> list[tuple[Any, str, str]]:
+    """Every ``ganzoo`` entry point installed, built-ins first, with its distribution's name and
+    version; each once (a distribution found twice on sys.path is listed once). Nothing is imported."""
+    out, seen = [], set()
+    for ep in sorted(metadata.entry_points(group=GROUP), key=_builtin_first):
+        dist = ep.dist.metadata["Name"] if ep.dist is not None else "unknown"
+        version = ep.dist.version if ep.dist is not None else "?"
+        if (dist, ep.name) not in seen:
+            seen.add((dist, ep.name))
+            out.append((ep, dist, version))
+    return out
+
+
 class PluginManager:
     """pluggy's manager plus ganzoo's registry and the status of every plugin it tried."""
 
@@ -66,13 +79,7 @@ class PluginManager:
     def load_entrypoints(self) -> None:
         """Load every ``ganzoo`` entry point, each in its own try so one failure hides nothing."""
         allow, block = env.PLUGINS.names(), env.DISABLE_PLUGINS.names() or set()
-        seen: set[tuple[str, str]] = set()
-        for ep in sorted(metadata.entry_points(group=GROUP), key=_builtin_first):
-            dist = ep.dist.metadata["Name"] if ep.dist is not None else "unknown"
-            version = ep.dist.version if ep.dist is not None else "?"
-            if (dist, ep.name) in seen:  # the same distribution found twice on sys.path
-                continue
-            seen.add((dist, ep.name))
+        for ep, dist, version in installed_plugins():
             info = PluginInfo(ep.name, dist, version, ep.value, builtin=dist.lower() == "ganzoo")
             names = {ep.name.lower(), dist.lower()}
             if names & block:

@@ -79,6 +79,18 @@ def sample_bytes(shape: tuple[int, ...], itemsize: int = 4) -> int:
     return math.prod(shape) * itemsize
 
 
+def sampling_bytes(
+    generator: Any, latent_dim: int, shape: tuple[int, ...], conditional: bool, device: Any
+) -> float:
+    """Bytes one generated sample takes: the generator's activations for it, the sample, its copy
+    in [0, 1] and in a PNG grid (training's sample grids and ``ganzoo generate`` alike)."""
+    import torch
+
+    labels = (torch.zeros(2, dtype=torch.long, device=device),) if conditional else ()
+    g_act = activation_bytes(generator, torch.zeros(2, latent_dim, device=device), *labels)
+    return g_act + 3 * sample_bytes(shape)
+
+
 def activation_bytes(net: Any, x: Any, *extra: Any) -> float:
     """Bytes a forward pass of ``net`` keeps for backward, per sample of the batch ``x`` (``extra``:
     the call's further arguments, a conditional network's labels).

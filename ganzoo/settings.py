@@ -42,6 +42,21 @@ CORE_PARAMS: dict[str, dict[str, Any]] = {
     "loss": {"r1": 0.0, "r2": 0.0, "reg_every": 1, "acgan": 0.0},
     "discriminator": {"spectral_norm": False},
 }
+
+
+def check_core_param(kind: str, key: str, value: Any) -> None:
+    """Refuse, in one sentence, a value of one of ganzoo's own hyperparameters (``CORE_PARAMS``) that
+    is out of its range: the one place they are checked, when a run is planned."""
+    if key in ("r1", "r2", "acgan"):
+        if not finite_number(value) or not value >= 0:
+            raise UsageError(f"{kind}.{key} must be a finite number of at least 0, got {brief(value)}.")
+    elif key == "reg_every":
+        if not finite_number(value) or not isinstance(value, int) or value < 1:
+            raise UsageError(f"{kind}.{key} must be a positive whole number, got {brief(value)}.")
+    elif key == "spectral_norm" and not isinstance(value, bool):
+        raise UsageError(f"{kind}.{key} must be true or false, got {brief(value)}.")
+
+
 #: Seeds are below 2^32: torch's CPU generator (a Mersenne Twister) keeps only a seed's low 32 bits,
 #: so 2^32 + 1 would train exactly as 1 does.
 SEED_LIMIT = 2**32

@@ -88,16 +88,13 @@ def _disable_plugins(ctx: click.Context, param: click.Parameter, values: tuple[s
             raise click.BadParameter(f"expected no:NAME (a plugin or distribution), got {value!r}.")
         names.append(value[3:])
     if names:
-        from importlib import metadata
-
         from ganzoo import manager
 
         # A misspelt name would otherwise disable nothing, silently: the plugin the user meant to
         # switch off still runs. Entry points only: nothing is imported to find their names.
         installed: dict[str, str] = {}
-        for ep in metadata.entry_points(group=manager.GROUP):
-            dist = ep.dist.metadata["Name"] if ep.dist is not None else ""
-            installed.update({n.lower(): n for n in (ep.name, dist) if n})
+        for ep, dist, _ in manager.installed_plugins():
+            installed.update({n.lower(): n for n in (ep.name, dist) if n and n != "unknown"})
         for name in names:
             if name.lower() not in installed:
                 known = ", ".join(sorted(set(installed.values()), key=str.lower)) or "none"

@@ -180,14 +180,9 @@ def _write_samples(
 
 def _check_samples_fit(g: LoadedGenerator, n: int, each: int, interpolate: bool, nice: bool) -> None:
     """Refuse ``n`` (times ``each``: --steps or --nice-factor) samples that cannot fit in memory."""
-    import torch
-
     from ganzoo import memory
 
-    one = memory.sample_bytes(g.spec.shape)
-    # The generator's activations for a sample, the sample, its copy in [0, 1] and in a PNG grid.
-    labels = [] if not g.classes else [torch.zeros(2, dtype=torch.long, device=g.device)]
-    per = memory.activation_bytes(g.module, torch.zeros(2, g.latent_dim, device=g.device), *labels) + 3 * one
+    per = memory.sampling_bytes(g.module, g.latent_dim, g.spec.shape, bool(g.classes), g.device)
     what = f"--interpolate -n {n} --steps {each}" if interpolate else f"--nice -n {n}" if nice else f"-n {n}"
     memory.check_fits(what, n, per * each, g.device)
 

@@ -220,7 +220,8 @@ def check_sizes(
     memory.check_fits(
         f"--batch-size {s.batch_size}", s.batch_size, 3 * (g_act + 2 * d_act) + one, device, fixed=5 * weights
     )
-    memory.check_fits(f"--set samples={s.samples} (the sample grid)", s.samples, g_act + 3 * one, device)
+    per_sample = memory.sampling_bytes(g, s.latent_dim, spec.shape, s.conditional, "cpu")
+    memory.check_fits(f"--set samples={s.samples} (the sample grid)", s.samples, per_sample, device)
 
 
 def _plugin_reporter(manager: PluginManager, name: str) -> Reporter:

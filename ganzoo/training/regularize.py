@@ -14,8 +14,7 @@ from typing import Any
 
 import torch
 
-from ganzoo.errors import UsageError
-from ganzoo.settings import CORE_PARAMS, brief, finite_number
+from ganzoo.settings import CORE_PARAMS, check_core_param
 
 #: The loss hyperparameters ganzoo itself owns (every loss has them): ``--set loss.r1=γ``.
 DEFAULTS: dict[str, Any] = CORE_PARAMS["loss"]
@@ -31,13 +30,12 @@ class Regularizers:
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> Regularizers:
+        """From the run's loss hyperparameters (their ranges checked when it was planned:
+        ``settings.check_core_param``)."""
         r1, r2, every = (params.get(k, DEFAULTS[k]) for k in ("r1", "r2", "reg_every"))
-        for name, value in (("r1", r1), ("r2", r2)):
-            if not finite_number(value) or not value >= 0:
-                raise UsageError(f"loss.{name} must be a finite number of at least 0, got {brief(value)}.")
-        if not finite_number(every) or not isinstance(every, int) or every < 1:
-            raise UsageError(f"loss.reg_every must be a positive whole number, got {brief(every)}.")
-        return cls(float(r1), float(r2), every)
+        for name, value in (("r1", r1), ("r2", r2), ("reg_every", every)):
+            check_core_param("loss", name, value)
+        return cls(float(r1), float(r2), int(every))
 
     def names(self) -> tuple[str, ...]:
         return tuple(n for n, g in (("r1", self.r1), ("r2", self.r2)) if g > 0)

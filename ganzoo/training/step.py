@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from ganzoo.components import Loss
-from ganzoo.errors import PluginError, UsageError
+from ganzoo.errors import PluginError
 from ganzoo.figures import PAIRWISE_FIGURES, PER_BATCH_FIGURES
 from ganzoo.sampling import noise
 from ganzoo.settings import BOTH_BATCH_ORDERS, TrainSettings
@@ -73,9 +73,7 @@ class Iteration:
         (:func:`penalty_names`), each logged as a figure."""
         self.engine, self.loss, self.state, self.s = engine, loss, state, s
         self.order = ORDERS[s.d_update]
-        self.pairwise = loss.pairwise
-        if self.pairwise and not self.order.both_batches:  # launch.build says so first, naming the loss
-            raise UsageError(f"A pairwise loss cannot train with d_update={s.d_update}.")
+        self.pairwise = loss.pairwise  # its order shows D both batches: launch.build refused the others
         # Source 003's Keras tutorial trains D on one batch that is half real, half fake (Keras'
         # vstack of the two halves), and G on a full batch.
         self.d_batch = s.batch_size // 2 if self.order.half_batches else s.batch_size
