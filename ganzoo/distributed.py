@@ -30,22 +30,34 @@ TIMEOUT = timedelta(hours=1)
 
 @dataclass(frozen=True)
 class Group:
-    rank: int
-    world: int
+    """This process's place in the run: rank ``rank`` of ``world`` processes (alone: 0 of 1)."""
+
+    rank: int = 0
+    world: int = 1
 
     @property
     def main(self) -> bool:
+        """Whether this process writes the run directory (rank 0)."""
         return self.rank == 0
 
+    @property
+    def shared(self) -> bool:
+        """Whether other processes train beside this one (under torchrun): collectives are due."""
+        return self.world > 1
 
-def setup(device: torch.device) -> Group | None:
-    """Join the process group ``torchrun`` describes, or None when running alone.
+
+#: A run trained by one process.
+ALONE = Group()
+
+
+def setup(device: torch.device) -> Group:
+    """Join the process group ``torchrun`` describes; :data:`ALONE` when running alone.
 
     On CUDA each rank takes the GPU numbered by its ``LOCAL_RANK`` (see :func:`rank_device`).
     """
     world = env.world_size()
     if world <= 1:
-        return None
+        return ALONE
     if not dist.is_available():
         raise UsageError("This torch was built without torch.distributed; run ganzoo without torchrun.")
     if not dist.is_initialized():

@@ -108,14 +108,14 @@ class Engine:
         s: TrainSettings,
         spec: DataSpec,
         device: torch.device,
-        group: distributed.Group | None = None,
+        group: distributed.Group = distributed.ALONE,
         penalties: tuple[str, ...] = (),
     ) -> None:
         """``penalties``: the names of the gradient penalties D's step differentiates twice (R1, R2,
         a loss's own), which SyncBatchNorm cannot carry."""
         self.device = device
         self.channels_last = use_channels_last(s.memory_format, spec, device, generator, discriminator)
-        if s.sync_bn and group is not None:
+        if s.sync_bn and group.shared:
             d_norms = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in discriminator.modules())
             if penalties and d_norms:  # pytorch#61222: SyncBatchNorm has no double backward
                 raise UsageError(
@@ -142,14 +142,14 @@ class Engine:
         self.scaler = torch.amp.GradScaler(device.type, enabled=s.precision == "fp16")
         self.g_net: Net = self.G
         self.d_net: Net = self.D
-        if group is not None:
+        if group.shared:
             self.g_net, self.d_net = distributed.wrap(self.G, device), distributed.wrap(self.D, device)
         self.d_frozen: Net = self.D
         self.d_penalty = cast(Discriminator, self.d_net)
         self.compiling = s.compile  # until the first step has built the kernels
         if s.compile:
             self.g_net, self.d_net = torch.compile(self.g_net), torch.compile(self.d_net)
-            self.d_frozen = torch.compile(self.D) if group is not None else self.d_net
+            self.d_frozen = torch.compile(self.D) if group.shared else self.d_net
         self.d_params = list(self.D.parameters())
 
     def forward(self, net: Net, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:

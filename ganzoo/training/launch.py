@@ -52,11 +52,11 @@ class Launch:
     plan: Plan
     record: RunRecord
     trainer: Trainer
-    group: distributed.Group | None
+    group: distributed.Group
 
     @property
     def main(self) -> bool:
-        return self.group is None or self.group.main
+        return self.group.main
 
 
 def new_seed() -> int:
@@ -83,7 +83,7 @@ def build(
     threads = set_cpu_threads(s.threads)
     progress = progress or PlainProgress()
     group = distributed.setup(device)
-    if group is not None:
+    if group.shared:
         device = distributed.rank_device(device)
         if s.on_nan == "skip":
             raise UsageError("--on-nan skip is not supported under torchrun; use the default, stop.")
@@ -95,7 +95,7 @@ def build(
 
             dist.broadcast_object_list(shared, src=0)
             plan.run, s.seed = Run(Path(shared[0])), int(shared[1])
-    main = group is None or group.main
+    main = group.main
     for note in plan.notes:  # how the request was read (rank 0's progress speaks; the others are quiet)
         progress.note(note)
     parts = components_for(manager, config, plan.record)  # the record: what an unknown name was
@@ -146,7 +146,7 @@ def build(
             config=config,
             seed=s.seed if s.seed is not None else new_seed(),
             device=str(device),
-            world_size=group.world if group is not None else 1,
+            world_size=group.world,
             data=spec,
             data_size=int(n_real),
             data_dir=_data_dir_used(ds, plan.data_dir),
@@ -278,12 +278,12 @@ def _train(launch: Launch) -> Run:
             checkpoints.write_final_weights(trainer.state, run, record)
             run.write_record(record)
     except GanzooError:  # raised on every rank at the same step (the ranks agree on stops)
-        if launch.group is not None:
+        if launch.group.shared:
             distributed.finish()
         raise
     # Any other error leaves the group alone: the other ranks may be waiting in a collective,
     # and torchrun stops them when this process exits.
-    if launch.group is not None:
+    if launch.group.shared:
         distributed.finish()
     return Run(run.path)
 

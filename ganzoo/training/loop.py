@@ -55,13 +55,13 @@ class Trainer:
         seed: int,
         reporters: Sequence[Reporter] = (),
         evaluator: Evaluator | None = None,
-        group: distributed.Group | None = None,
+        group: distributed.Group = distributed.ALONE,
         labels: torch.Tensor | None = None,
     ) -> None:
         self.config, self.settings = config, config.train
         s = self.settings
         self.run, self.spec, self.seed, self.group, self.evaluator = run, spec, seed, group, evaluator
-        self.main = group is None or group.main  # only rank 0 writes the run directory
+        self.main = group.main  # only rank 0 writes the run directory
         ours = ganzoo_loss_params(type(loss), config.params.get("loss", {}))  # not the loss's own
         regularizers = Regularizers.from_params(ours)
         # A conditional run: how many classes the data's labels count (0: an unconditional run).
@@ -77,7 +77,7 @@ class Trainer:
         if spec.modality == "sequence":
             preview = self.batches.next(min(8, self.n)).detach().float()
             self.real_preview = rescale(preview, self.out_range, spec.value_range)
-        self.iterations = total_iterations(s, self.n, group.world if group is not None else 1)
+        self.iterations = total_iterations(s, self.n, group.world)
         G, D = self.engine.G, self.engine.D
         modules: dict[str, torch.nn.Module] = {"generator": G, "discriminator": D}
         if s.ema is not None:  # the average samples and is evaluated; G itself keeps training
@@ -140,11 +140,11 @@ class Trainer:
         its noise stream is its own. The fixed sample noise is the same everywhere.
         """
         group, seed = self.group, self.seed
-        rank, world = (group.rank, group.world) if group is not None else (0, 1)
+        rank, world = group.rank, group.world
         noise_rng = torch.Generator(device=device)
         noise_rng.manual_seed(seed + checkpoints.RANK_SEED_STRIDE * rank)
         data_rng = noise_rng
-        if group is not None:
+        if group.shared:
             data_rng = torch.Generator(device=device)
             data_rng.manual_seed(seed)
         if not isinstance(real, torch.Tensor):  # a map-style dataset too large to hold: streamed
@@ -269,7 +269,7 @@ class Trainer:
                 if step % s.checkpoint_every == 0 and not last:
                     self.save_checkpoint()
                 stop = self._stop_signal is not None
-                if self.group is not None:  # every rank stops at the same step, or the others hang;
+                if self.group.shared:  # every rank stops at the same step, or the others hang;
                     # asked every STOP_EVERY steps: a collective per step costs gloo milliseconds
                     stop = step % STOP_EVERY == 0 and distributed.any_rank(stop, self.engine.device)
                 if stop:
@@ -309,7 +309,7 @@ class Trainer:
             for net in (self.engine.G, self.engine.D)
         ]
         local = torch.cat([tally.sums / max(tally.n, 1), torch.stack(weights_ok).float()])
-        if self.group is not None:  # the mean over the ranks: all of them see, and stop on, the same figures
+        if self.group.shared:  # the mean over the ranks: all of them see, and stop on, the same figures
             local = distributed.mean(local)
         figures = local.tolist()
         names = self.figure_names

@@ -51,10 +51,12 @@ class TrainState:
     seconds: float = 0.0  # training time spent before this process took over
 
 
-def save(state: TrainState, run: Run, iterations: int, seconds: float, keep: int, group: Any = None) -> None:
+def save(
+    state: TrainState, run: Run, iterations: int, seconds: float, keep: int, group: Any = distributed.ALONE
+) -> None:
     """Write the checkpoint (rank 0), every rank's noise stream and figures included."""
     ranks = []
-    if group is not None:  # under torchrun each rank's noise stream and figures are its own
+    if group.shared:  # under torchrun each rank's noise stream and figures are its own
         ranks = distributed.gather_objects((state.noise.get_state(), state.tally.sums.cpu()))
         if not group.main:
             return
@@ -89,7 +91,7 @@ def save(state: TrainState, run: Run, iterations: int, seconds: float, keep: int
     )
 
 
-def restore(state: TrainState, run: Run, seed: int, group: Any = None) -> list[str]:
+def restore(state: TrainState, run: Run, seed: int, group: Any = distributed.ALONE) -> list[str]:
     """Load the checkpoint into ``state``: weights, optimisers, streams, figures and counters.
 
     A checkpoint whose header reads but whose content does not (JSON cut or bit-flipped inside
@@ -136,7 +138,7 @@ def _restore(state: TrainState, run: Run, seed: int, group: Any) -> list[str]:
     state.tally = Tally(sums, int(meta["acc_n"]), int(meta.get("skipped", 0)))
     state.step = step
     state.seconds = float(meta["seconds"])
-    if group is not None:  # every rank's own noise stream and figures, as rank 0 saved them
+    if group.shared:  # every rank's own noise stream and figures, as rank 0 saved them
         own = extra.get(f"rng_noise.rank{group.rank}")
         if own is not None:
             state.tally.sums = _like(extra[f"acc.rank{group.rank}"].to(device), sums)
