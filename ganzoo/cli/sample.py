@@ -66,11 +66,7 @@ def generate_cmd(
 ) -> None:
     """Sample a trained generator: RUN is a run directory or a generator.safetensors file."""
     from ganzoo.api import generate
-    from ganzoo.errors import UsageError
 
-    if per_class is not None and (n is not None or interpolate):
-        raise UsageError("--per-class sets how many samples (N of every class); drop -n and --interpolate.")
-    n = n or (8 if interpolate else 64)
     path = generate(
         run,
         n=n,
@@ -88,6 +84,7 @@ def generate_cmd(
     if per_class is not None:
         what = f"{per_class} samples of every class"
     else:
+        n = n if n is not None else 8 if interpolate else 64
         what = f"{n} walks of {steps} samples" if interpolate else f"{n} samples"
         what += f" of class {cls}" if cls is not None else ""
     where = "" if path.where_asked else " (another process is training the run: not into it)"

@@ -36,7 +36,7 @@ class Generated(Result):
 
 def generate(
     run: Path,
-    n: int = 64,
+    n: int | None = None,
     seed: int | None = None,
     out: Path | None = None,
     nice: bool = False,
@@ -49,8 +49,9 @@ def generate(
     cls: int | str | None = None,
     per_class: int | None = None,
 ) -> Generated:
-    """Write ``n`` samples as a PNG grid, a ``.safetensors`` file (tensor ``samples``) or a folder of
-    PNGs; returns where, how many, and of which classes.
+    """Write ``n`` samples (default 64; with ``interpolate``, 8 walks) as a PNG grid, a
+    ``.safetensors`` file (tensor ``samples``) or a folder of PNGs; returns where, how many, and of
+    which classes.
 
     ``nice`` draws ``nice_factor``×n samples and keeps the n the run's discriminator rates most real
     (source 000). Sequences go to a PNG as curves (``smooth``: source 004's rolling mean).
@@ -71,8 +72,9 @@ def generate(
         raise UsageError(f"--per-class must be a positive whole number, got {per_class}.")
     if per_class is not None and cls is not None:
         raise UsageError("--per-class draws every class; give it or --class, not both.")
-    if per_class is not None and interpolate:
+    if per_class is not None and (n is not None or interpolate):
         raise UsageError("--per-class sets how many samples (N of every class); drop -n and --interpolate.")
+    n = n if n is not None else 8 if interpolate else 64
     if n <= 0:
         raise UsageError(f"-n must be a positive whole number, got {n}.")
     if nice and nice_factor < 1:
