@@ -36,10 +36,11 @@ def export_hub(run: Path, out: Path, manager: Any = None) -> Path:
     """
     from ganzoo import checkpoint, rundir
     from ganzoo.commands.show import show
+    from ganzoo.pretrained import resolve
     from ganzoo.rundir import Run, load_generator
     from ganzoo.sampling import grid_columns, save_grid
 
-    run, out = Path(run), Path(out)
+    run, out = resolve(run), Path(out)
     if not (run / rundir.CONFIG).is_file():
         raise UsageError(f"{run} is not a ganzoo run directory; export takes the folder of a trained run.")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):

@@ -46,6 +46,17 @@ def register_losses(register: Register) -> None:
 
 
 @hookspec
+def register_pretrained(register: Register) -> None:
+    """Register trained generators a package ships, by name: ``register(name, "package:folder")``,
+    a folder inside the package (found with importlib.resources, so it works from a wheel) holding
+    ``manifest.json``, the generator's ``model.safetensors`` and ``config.json`` (and, for
+    fine-tuning, ``discriminator.safetensors``). Listed without importing torch.
+
+    .. versionadded:: 0.3
+    """
+
+
+@hookspec
 def register_reporters(register: Register) -> None:
     """Register Reporter classes (``ganzoo.training.Reporter`` subclasses) by name, for ``--report``.
 

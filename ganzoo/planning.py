@@ -36,6 +36,7 @@ class Plan:
     changes: dict[str, list[Any]] = field(default_factory=dict)  # setting → [recorded, new]
     force: bool = False  # a new run may fill a folder that is not empty
     notes: list[str] = field(default_factory=list)  # what the user is told before it trains
+    init: Path | str | None = None  # fine-tuning: the run, hub folder or pretrained name to start from
 
     @property
     def resume(self) -> bool:
@@ -60,8 +61,10 @@ def new_run(
     runs_root: Path | None = None,
     force: bool = False,
     data_dir: Path | None = None,
+    init: Path | str | None = None,
 ) -> Plan:
-    """Resolve a new run's configuration and choose (and check) its folder."""
+    """Resolve a new run's configuration and choose (and check) its folder; ``init``: fine-tune from
+    that run, hub folder or pretrained generator."""
     notes: list[str] = []
     config = resolve(request, lookup, notes=notes)
     root = Path(runs_root) if runs_root is not None else user_settings.runs_root()
@@ -69,7 +72,7 @@ def new_run(
     run = Run(path)
     if env.rank() == 0:  # under torchrun the other ranks write nothing
         run.check_new(force)
-    return Plan(config, run, data_dir, force=force, notes=notes)
+    return Plan(config, run, data_dir, force=force, notes=notes, init=init)
 
 
 def resume(

@@ -71,6 +71,29 @@ def plugins(rows: list[dict[str, Any]]) -> None:
     Console().print(table)
 
 
+def pretrained(rows: list[dict[str, Any]]) -> None:
+    """``ganzoo list pretrained``: each shipped generator, its recipe, its figures, size and shipper."""
+    table = _table("pretrained generators", ("name", "recipe", "figures", "size", "shipped by"))
+    for r in rows:
+        shown = {k: v for k, v in r["figures"].items() if k in figures.EVAL_HEADLINE or k.startswith("sine_")}
+        words = "  ".join(
+            f"{figures.EVAL_HEADLINE.get(k, k)} {v:.3g}"
+            for k, v in shown.items()
+            if isinstance(v, (int, float))
+        )
+        table.add_row(r["name"], str(r["recipe"]), words, _size(r["bytes"]), f"{r['dist']} {r['version']}")
+    Console().print(table)
+    if not rows:
+        Console().print("No pretrained generator is installed.", highlight=False)
+    else:
+        Console().print(
+            "Use a name wherever a run is accepted: `ganzoo generate NAME -o grid.png`, `ganzoo eval NAME`, "
+            "`ganzoo train ARCH DATASET --init NAME`.",
+            highlight=False,
+            markup=False,
+        )
+
+
 def datasets(rows: list[DataRow]) -> None:
     """``ganzoo data list``: whether each dataset's files are present, and where."""
     table = _table("ganzoo datasets", ("dataset", "present", "where"))
@@ -147,6 +170,13 @@ def run_summary(info: RunInfo, image: bool | None = None) -> None:
         ("networks", f"G {info.generator}, D {info.discriminator}, loss {info.loss}"),
         ("data", f"{info.dataset}: {info.data['size']:,} samples of {shape}{streamed}"),
     ]
+    if info.init:  # fine-tuned: what G and D started from
+        d = (
+            f" and D ({info.init['discriminator']})"
+            if info.init.get("discriminator")
+            else " (D from scratch)"
+        )
+        rows.append(("started from", f"{info.init['from']}: G ({info.init['generator']}){d}"))
     if info.conditional:  # a conditional run: the classes it can be asked for
         classes = info.conditional
         shown = ", ".join(classes[:12]) + (f" and {len(classes) - 12} more" if len(classes) > 12 else "")

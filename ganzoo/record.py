@@ -102,6 +102,9 @@ class RunRecord:
     # The data was too large to hold and streamed from disk: a resume draws fresh batches, so it
     # continues repeatably but not bit for bit as the run would have gone on.
     streamed: bool = False
+    # Fine-tuning (--init): where G and D started from: {"from": what was asked for, "path": the
+    # folder, "generator": its file, "discriminator": its file or None}; None for a run from scratch.
+    init: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         doc = {k: v for k, v in asdict(self).items() if k not in ("config", "data", "result")}
@@ -167,4 +170,5 @@ class RunRecord:
                 _field(d, "cpu_threads", lambda v: isinstance(v, dict), "a JSON object", default={})
             ),
             streamed=_field(d, "streamed", lambda v: isinstance(v, bool), "true or false", default=False),
+            init=_field(d, "init", lambda v: v is None or isinstance(v, dict), "a JSON object", default=None),
         )

@@ -13,9 +13,10 @@ from ganzoo import env
 from ganzoo.errors import AmbiguousComponentError, PluginError, UnknownComponentError
 from ganzoo.settings import KINDS as COMPONENT_KINDS
 
-#: What plugins register: the four kinds of component a run is made of, and reporters.
-KINDS = (*COMPONENT_KINDS, "reporter")
-PLURALS = {f"{kind}s" if kind != "loss" else "losses": kind for kind in KINDS}
+#: What plugins register: the four kinds of component a run is made of, reporters, and trained
+#: generators they ship (``pretrained``: a folder of weights, not a class).
+KINDS = (*COMPONENT_KINDS, "reporter", "pretrained")
+PLURALS = {{"loss": "losses", "pretrained": "pretrained"}.get(kind, f"{kind}s"): kind for kind in KINDS}
 NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 

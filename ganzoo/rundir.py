@@ -262,15 +262,19 @@ def hub_averaged(doc: dict[str, Any]) -> bool:
     return "moving average" in str(doc.get("weights", ""))
 
 
-def load_generator(path: Path, device: str = "cpu", manager: Any = None, ema: bool = True) -> LoadedGenerator:
-    """Rebuild the generator of a run directory, a hub folder or a generator.safetensors file (with
+def load_generator(
+    path: str | Path, device: str = "cpu", manager: Any = None, ema: bool = True
+) -> LoadedGenerator:
+    """Rebuild the generator of a run directory, a hub folder, a generator.safetensors file or a
+    pretrained generator's name (``ganzoo list pretrained``; an existing path wins) (with
     ``manager``'s plugins: by default, the installed ones); weights that are not finite are refused.
 
     A run trained with ``--ema`` samples from its moving-average weights unless ``ema`` is False.
     """
     from ganzoo.loaded import from_file
+    from ganzoo.pretrained import resolve
 
-    path = Path(path)
+    path = resolve(path, manager)
     if is_hub_folder(path):  # `ganzoo export --format hub`: its one generator, no run around it
         try:
             doc = json.loads((path / HUB_CONFIG).read_text())

@@ -137,6 +137,11 @@ class TrainSettings:
         0.0, "The fraction of the run after which the learning rates start to fall.", ge=0, lt=1,
         what="a fraction of the run from 0 up to (not including) 1",
     )  # fmt: skip
+    # FreezeD (Mo et al. 2020): fine-tuning from a trained D (--init) keeps its first layers fixed.
+    freeze_d: int = setting(
+        0, "Keep the discriminator's first K layers (those with weights, in order) fixed: FreezeD.", ge=0,
+        what="a whole number of layers, 0 (none) or more",
+    )  # fmt: skip
     d_steps: int = setting(1, "Discriminator steps per generator step.", option=True, ge=1)
     d_update: str = setting("joint", "How D's step treats its real and fake batches.", choices=UPDATE_ORDERS)
     reuse_fake: bool = setting(True, "G's step reuses the fake batch of D's last step.")

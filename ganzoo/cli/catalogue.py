@@ -20,6 +20,16 @@ def list_cmd(kind: str | None, as_json: bool) -> None:
     """List registered components (or the zoo's recipes) with who registered them."""
     from ganzoo import present
 
+    if kind == "pretrained":  # the trained generators installed packages ship
+        from ganzoo.pretrained import available
+
+        shipped = [p.to_row() for p in available().values()]
+        warn_failed_plugins()
+        if as_json:
+            click.echo(json.dumps(shipped, indent=2))
+        else:
+            present.pretrained(shipped)
+        return
     if kind == "recipes":
         from ganzoo.recipes import find_recipe, load_recipes
 

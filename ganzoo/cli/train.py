@@ -80,6 +80,11 @@ def setting_options(command: Callable[..., Any]) -> Callable[..., Any]:
     type=click.Path(path_type=Path),
     help="Continue a run from its checkpoint (more iterations, another device: see docs/guide.md).",
 )
+@click.option(
+    "--init",
+    metavar="RUN|NAME",
+    help="Fine-tune: G and D start from a trained run, hub folder or pretrained generator.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--json", "as_json", is_flag=True, help="No progress output; the result as one JSON object.")
 def train_cmd(
@@ -95,6 +100,7 @@ def train_cmd(
     data_dir: Path | None,
     sets: tuple[str, ...],
     resume: Path | None,
+    init: str | None,
     quiet: bool,
     as_json: bool,
     **options: Any,
@@ -123,6 +129,7 @@ def train_cmd(
         data_dir=data_dir,
         sets=sets,
         resume=resume,
+        init=init,
         progress=make_progress(quiet or as_json),
         **options,
     )

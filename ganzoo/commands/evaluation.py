@@ -28,7 +28,7 @@ class Evaluation(Result):
 
 
 def evaluate(
-    run: Path,
+    run: str | Path,
     n: int = 10_000,
     seed: int = 0,
     device: str | None = None,
@@ -45,9 +45,11 @@ def evaluate(
     """
     from ganzoo import build
     from ganzoo.evaluate import Evaluator
+    from ganzoo.pretrained import resolve
 
     manager = manager or get_manager()
     settings.check("seed", seed, "--seed")
+    run = resolve(run, manager)
     g = load_generator(run, device=sampling_device(device), manager=manager, ema=ema)
     config = g.config
     if data_dir is None and g.record.data_dir:

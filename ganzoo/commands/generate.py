@@ -35,7 +35,7 @@ class Generated(Result):
 
 
 def generate(
-    run: Path,
+    run: str | Path,
     n: int | None = None,
     seed: int | None = None,
     out: Path | None = None,
@@ -93,6 +93,9 @@ def generate(
     )
     if out is not None and not is_dir and Path(out).suffix.lower() not in (".png", ".safetensors"):
         raise UsageError(f"-o {out}: give a .png grid, a .safetensors file, or a folder.")
+    from ganzoo.pretrained import resolve
+
+    run = resolve(run, manager)
     g = load_generator(run, device=sampling_device(device), manager=manager)
     if per_class is not None:
         if not g.classes:

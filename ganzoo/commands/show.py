@@ -43,18 +43,24 @@ class RunInfo(Result):
     fix: str | None = field(default=None, metadata=_OMIT)  # and what to do
     log_skipped: int | None = field(default=None, metadata=_OMIT)  # damaged lines of metrics.jsonl
     resume: str | None = field(default=None, metadata=_OMIT)  # an unfinished run: the command
+    init: dict[str, Any] | None = field(default=None, metadata=_OMIT)  # fine-tuned: what it started from
 
 
-def show(run: Path) -> RunInfo:
-    """What a run is and how far it got, from its files alone (no torch): ``ganzoo show``'s content."""
+def show(run: str | Path) -> RunInfo:
+    """What a run is and how far it got, from its files alone (no torch): ``ganzoo show``'s content.
+    ``run`` may be a hub folder (``ganzoo export --format hub``) or a pretrained generator's name."""
+    from ganzoo.pretrained import resolve
+
+    run = resolve(run)
 
     r = Run.open(Path(run))
+    hub = rundir.is_hub_folder(r.path)
     record, path = r.record, r.path
     lines, skipped = rundir.read_log_counted(r.file(rundir.LOG))
     logged = [row for row in lines if "g_loss" in row]
     evals = [row for row in lines if isinstance(row.get("eval"), dict)]
     result = record.result
-    damage, fix = _damage(r)
+    damage, fix = _damage(r, hub)
     seconds = result.seconds if result else (logged[-1].get("time") if logged else None)
     grids = sorted(r.file(rundir.SAMPLES).glob("step-*.png"))
     config = record.config
@@ -89,7 +95,8 @@ def show(run: Path) -> RunInfo:
         damage=damage,
         fix=fix if damage else None,
         log_skipped=skipped or None,
-        resume=f"ganzoo train --resume {path}" if not result and not damage else None,
+        resume=f"ganzoo train --resume {path}" if not result and not damage and not hub else None,
+        init=record.init,
     )
 
 
@@ -121,7 +128,7 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _damage(r: Run) -> tuple[str | None, str]:
+def _damage(r: Run, hub: bool = False) -> tuple[str | None, str]:
     """Why a run's files cannot do their job, and what to do, for ``ganzoo show``'s status; cheap, no torch.
 
     A finished run needs whole final weights: a copy or a full disk that cut generator.safetensors
@@ -130,6 +137,9 @@ def _damage(r: Run) -> tuple[str | None, str]:
     """
     from ganzoo.files import damage
 
+    if hub:  # a generator folder: its one set of weights
+        model = r.file(rundir.HUB_MODEL)
+        return damage(model), "Export it again from its run, or reinstall the package that ships it."
     checkpoint = r.file(rundir.CHECKPOINT)
     if r.result is None:
         why = damage(checkpoint) if checkpoint.is_file() else None

@@ -34,6 +34,7 @@ def train(
     data_dir: Path | None = None,
     sets: list[str] | tuple[str, ...] = (),
     resume: Path | None = None,
+    init: Path | str | None = None,
     progress: Progress | None = None,
     manager: PluginManager | None = None,
     reporters: Sequence[Reporter] = (),
@@ -44,6 +45,8 @@ def train(
     ``options`` are training settings (iterations, batch_size, lr_g, device, seed, ...) that
     override the recipe; ``sets`` are ``KEY=VALUE`` strings reaching any declared hyperparameter;
     ``reporters`` are :class:`ganzoo.training.Reporter` objects that act on the loop's events.
+    ``init`` fine-tunes: G and D (when it has one) start from that run directory, hub folder or
+    pretrained generator's name, with fresh optimisers.
     """
     from ganzoo import build, planning
     from ganzoo.training import launch
@@ -53,6 +56,11 @@ def train(
     unknown = sorted(set(options) - TRAIN_KEYS)
     if unknown:
         raise UsageError(f"'{unknown[0]}' is not a training setting; see `ganzoo train --help`.")
+    if resume is not None and init is not None:
+        raise UsageError(
+            "--init starts a new run from trained weights; --resume continues a run from its checkpoint: "
+            "give one or the other."
+        )
     if resume is not None:
         if force:
             raise UsageError(
@@ -75,5 +83,5 @@ def train(
             raise UsageError("Name an architecture and a dataset, e.g. `ganzoo train vanilla-mlp mnist`.")
         request = Request(arch, dataset, recipe, generator, discriminator, loss, options, tuple(sets))
         lookup = partial(build.lookup, manager)
-        plan = planning.new_run(request, lookup, out, runs_root, force, data_dir)
+        plan = planning.new_run(request, lookup, out, runs_root, force, data_dir, init)
     return launch.execute(launch.build(plan, manager, progress, reporters))

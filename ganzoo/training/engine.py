@@ -150,7 +150,7 @@ class Engine:
         if s.compile:
             self.g_net, self.d_net = torch.compile(self.g_net), torch.compile(self.d_net)
             self.d_frozen = torch.compile(self.D) if group.shared else self.d_net
-        self.d_params = list(self.D.parameters())
+        self.d_params = [p for p in self.D.parameters() if p.requires_grad]  # not the frozen layers
 
     def forward(self, net: Net, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """One network's forward pass (on ``labels`` too in a conditional run), under autocast with

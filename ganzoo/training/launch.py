@@ -160,6 +160,8 @@ def build(
         )
     torch.manual_seed(record.seed)
     g, d = build_networks(parts, config, spec)
+    if plan.init is not None and not plan.resume:  # fine-tuning: weights from a trained run
+        record.init = start_from(plan.init, g, d, manager)
     check_sizes(s, g, d, spec, device, int(n_real))
     everyone: list[Reporter] = [built_in.ProgressReporter(progress)]
     if main:
@@ -222,6 +224,55 @@ def check_sizes(
     )
     per_sample = memory.sampling_bytes(g, s.latent_dim, spec.shape, s.conditional, "cpu")
     memory.check_fits(f"--set samples={s.samples} (the sample grid)", s.samples, per_sample, device)
+
+
+def start_from(
+    source: Path | str, g: torch.nn.Module, d: torch.nn.Module, manager: PluginManager
+) -> dict[str, Any]:
+    """Load G (its moving average when the source kept one) and D (when the source has one) from a
+    run directory, hub folder or pretrained generator; what the record says of it. Every layer must
+    match, name and shape, or the one that does not is named in a sentence."""
+    from ganzoo import checkpoint
+    from ganzoo.pretrained import resolve
+
+    folder = resolve(source, manager)
+    if rundir.is_hub_folder(folder):
+        g_file = folder / rundir.HUB_MODEL
+    elif folder.is_dir() and (folder / rundir.GENERATOR).is_file():
+        ema = folder / rundir.GENERATOR_EMA
+        g_file = ema if ema.is_file() else folder / rundir.GENERATOR
+    else:
+        raise UsageError(
+            f"--init {source}: not a finished run, a hub folder or a pretrained generator (no "
+            f"{rundir.GENERATOR} or {rundir.HUB_MODEL} there)."
+        )
+    d_path = folder / rundir.DISCRIMINATOR
+    d_file = d_path if d_path.is_file() else None  # a generator alone: D starts fresh
+    for role, net, path in (("generator", g, g_file), ("discriminator", d, d_file)):
+        if path is not None:
+            tensors, _ = checkpoint.load_weights(path, role)
+            _load_matching(net, tensors, role, source)
+    return {
+        "from": str(source),
+        "path": str(folder),
+        "generator": g_file.name,
+        "discriminator": d_file.name if d_file is not None else None,
+    }
+
+
+def _load_matching(net: torch.nn.Module, tensors: dict[str, torch.Tensor], role: str, source: Any) -> None:
+    mine = net.state_dict()
+    fix = "--init needs the same architecture and sizes (the hyperparameters it was trained with)"
+    for key, value in mine.items():
+        if key not in tensors:
+            raise UsageError(f"--init {source}: its {role} has no {key}, which this run's has; {fix}.")
+        if tuple(tensors[key].shape) != tuple(value.shape):
+            there, here = "x".join(map(str, tensors[key].shape)), "x".join(map(str, value.shape))
+            raise UsageError(f"--init {source}: the {role}'s {key} is {there} there but {here} here; {fix}.")
+    extra = sorted(set(tensors) - set(mine))
+    if extra:
+        raise UsageError(f"--init {source}: its {role} has {extra[0]}, which this run's has not; {fix}.")
+    net.load_state_dict({k: tensors[k].to(v.dtype) for k, v in mine.items()})
 
 
 def _plugin_reporter(manager: PluginManager, name: str) -> Reporter:

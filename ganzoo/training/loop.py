@@ -68,6 +68,7 @@ class Trainer:
         self.class_count = len(spec.classes) if s.conditional else 0
         loss_penalties = penalty_names(loss, discriminator, spec.shape, self.class_count)
         penalties = (*loss_penalties, *regularizers.names())
+        self.frozen = freeze_layers(discriminator, s.freeze_d)  # FreezeD: before DDP and the optimiser
         self.engine = Engine(generator, discriminator, s, spec, device, group, penalties)
         self.out_range = type(generator).output_range()
         self.batches, noise_rng, data_rng = self._batches(real, device, labels)
@@ -91,7 +92,12 @@ class Trainer:
                     s.optimizer_g, G.parameters(), s.lr_g, s.betas_g, s.momentum_g, s.nesterov_g
                 ),
                 "discriminator": make_optimizer(
-                    s.optimizer_d, D.parameters(), s.lr_d, s.betas_d, s.momentum_d, s.nesterov_d
+                    s.optimizer_d,
+                    (p for p in D.parameters() if p.requires_grad),  # not the layers freeze_d keeps
+                    s.lr_d,
+                    s.betas_d,
+                    s.momentum_d,
+                    s.nesterov_d,
                 ),
             },
             scaler=self.engine.scaler,
@@ -373,3 +379,21 @@ class Trainer:
             f"Resume with: ganzoo train --resume {self.run.path}",
             signum,
         )
+
+
+def freeze_layers(net: torch.nn.Module, k: int) -> list[str]:
+    """FreezeD (Mo et al. 2020, "Freeze the Discriminator"): the first ``k`` layers of ``net`` that hold
+    weights of their own (convolutions, linear layers, norms...), in the order the network defines
+    them, stop learning. Returns their names; more layers than ``net`` has is one sentence."""
+    if k <= 0:
+        return []
+    layers = [(name, m) for name, m in net.named_modules() if any(True for _ in m.parameters(recurse=False))]
+    if k > len(layers):
+        raise UsageError(
+            f"freeze_d={k}, but the discriminator has {len(layers)} layers with weights; give at most "
+            f"{len(layers)} ({', '.join(n for n, _ in layers[:6])}{'...' if len(layers) > 6 else ''})."
+        )
+    for _, module in layers[:k]:
+        for p in module.parameters(recurse=False):
+            p.requires_grad_(False)
+    return [name for name, _ in layers[:k]]
