@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ganzoo.commands.show import RunInfo
 
 #: Table columns that may fold over lines; names never do.
-WRAPPED = {"summary", "status", "where", "provides", "trains", "run it with"}
+WRAPPED = {"summary", "status", "where", "provides", "trains", "run it with", "figures"}
 
 
 def _table(title: str, columns: tuple[str, ...]) -> Table:
