@@ -72,6 +72,14 @@ def files(name: str) -> dict[str, str]:
             @hookimpl
             def register_losses(register):
                 register("{component}", "{package}.losses:SoftHinge", "The {title} loss: a soft hinge.")
+
+
+            # Once you have trained a generator worth sharing, ship it with the package (a folder
+            # that ganzoo's scripts/ship_pretrained.py writes, listed in pyproject.toml's package
+            # data) and users sample it by name: `ganzoo generate {component}-mnist -o grid.png`.
+            # @hookimpl
+            # def register_pretrained(register):
+            #     register("{component}-mnist", "{package}:pretrained/{component}-mnist", "On MNIST.")
             ''',
         f"{package}/networks.py": f'''
             """The {title} GAN: edit these two classes to make it yours.
