@@ -173,6 +173,8 @@ class Evaluator:
             "reference": f"{self.name} {self.split} split",
             "reference_samples": ref["n"],
         }
+        if getattr(self, "truncation", 1.0) != 1.0:
+            out["truncation"] = self.truncation
         if self.extractor is not None:
             out.update(
                 {
@@ -262,10 +264,12 @@ class Evaluator:
 
     # -- measuring ---------------------------------------------------------------------------------
     def evaluate_generator(
-        self, g: torch.nn.Module, prior: str, latent_dim: int, classes: int = 0
+        self, g: torch.nn.Module, prior: str, latent_dim: int, classes: int = 0, truncation: float = 1.0
     ) -> dict[str, Any]:
         """Figures for a generator in eval mode; its output range is its class's ``output_range``.
-        ``classes``: a conditional generator's class count (0: unconditional)."""
+        ``classes``: a conditional generator's class count (0: unconditional); ``truncation``: ψ of
+        the noise (:func:`ganzoo.sampling.noise`), recorded in the protocol when below 1."""
+        self.truncation = truncation
         out_range = type(g).output_range()  # type: ignore[attr-defined]
         device = next(iter(g.parameters())).device
 
@@ -273,7 +277,7 @@ class Evaluator:
 
         @torch.inference_mode()
         def sample(count: int, gen: torch.Generator, labels: torch.Tensor | None = None) -> torch.Tensor:
-            z = noise(prior, count, latent_dim, gen, device)
+            z = noise(prior, count, latent_dim, gen, device, truncation)
             x = g(z) if labels is None else g(z, labels.to(device))
             return ready(x, out_range, spec.modality, spec.value_range)
 

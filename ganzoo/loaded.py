@@ -13,7 +13,7 @@ from torch import nn
 from ganzoo.components import DataSpec, Generator
 from ganzoo.errors import RunDirError, UsageError
 from ganzoo.record import RunRecord
-from ganzoo.sampling import eval_mode, grid_labels, noise, ready
+from ganzoo.sampling import check_truncation, eval_mode, grid_labels, noise, ready
 from ganzoo.settings import RunConfig
 
 if TYPE_CHECKING:
@@ -132,11 +132,13 @@ class LoadedGenerator(nn.Module):
         out: torch.Tensor = self.module(z) if y is None else self.module(z, y)
         return out
 
-    def noise(self, n: int, seed: int | None = None) -> torch.Tensor:
-        """``n`` latent vectors from the run's prior; the same seed gives the same vectors."""
+    def noise(self, n: int, seed: int | None = None, truncation: float = 1.0) -> torch.Tensor:
+        """``n`` latent vectors from the run's prior; the same seed gives the same vectors (pulled
+        toward the prior's centre by ``truncation`` ψ < 1, :func:`ganzoo.sampling.noise`)."""
         gen = torch.Generator(device=self.device)
         gen.manual_seed(seed if seed is not None else int(torch.seed() & 0x7FFFFFFF))
-        return noise(self.config.train.prior, n, self.latent_dim, gen, self.device)
+        psi = check_truncation(truncation)
+        return noise(self.config.train.prior, n, self.latent_dim, gen, self.device, psi)
 
     @torch.inference_mode()
     def decode(self, z: torch.Tensor, labels: Labels = None) -> torch.Tensor:
@@ -148,13 +150,21 @@ class LoadedGenerator(nn.Module):
             x = g(z) if y is None else g(z, y)
         return ready(x, type(self.module).output_range(), self.spec.modality, self.spec.value_range)
 
-    def sample(self, n: int, seed: int | None = None, labels: Labels = None) -> torch.Tensor:
+    def sample(
+        self, n: int, seed: int | None = None, labels: Labels = None, truncation: float = 1.0
+    ) -> torch.Tensor:
         """``n`` samples from the generator in eval mode; same seed, same samples. A conditional
-        generator makes the classes ``labels`` asks for (see :data:`Labels`)."""
-        return self.decode(self.noise(n, seed), labels)
+        generator makes the classes ``labels`` asks for (see :data:`Labels`); ``truncation`` ψ < 1
+        trades variety for typicality (see :func:`ganzoo.sampling.noise`)."""
+        return self.decode(self.noise(n, seed, truncation), labels)
 
     def interpolate(
-        self, rows: int, steps: int = 10, seed: int | None = None, labels: Labels = None
+        self,
+        rows: int,
+        steps: int = 10,
+        seed: int | None = None,
+        labels: Labels = None,
+        truncation: float = 1.0,
     ) -> torch.Tensor:
         """``rows`` walks of ``steps`` samples each between two random latent points, (rows·steps, ...).
 
@@ -162,7 +172,7 @@ class LoadedGenerator(nn.Module):
         whose cube a straight line never leaves. A conditional generator walks row r in class r
         (round again after the last), or in the class of ``labels`` (one, or one a row).
         """
-        ends = self.noise(2 * rows, seed)
+        ends = self.noise(2 * rows, seed, truncation)
         a, b = ends[:rows], ends[rows:]
         t = torch.linspace(0, 1, steps, device=self.device)
         if self.config.train.prior == "normal":

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import torch
 
+from ganzoo.errors import UsageError
 from ganzoo.files import atomic_path
 
 
@@ -24,13 +25,39 @@ def eval_mode(module: torch.nn.Module) -> Iterator[torch.nn.Module]:
 
 
 def noise(
-    prior: str, n: int, dim: int, generator: torch.Generator | None, device: torch.device
+    prior: str,
+    n: int,
+    dim: int,
+    generator: torch.Generator | None,
+    device: torch.device,
+    truncation: float = 1.0,
 ) -> torch.Tensor:
-    """``n`` latent vectors from ``prior``: normal N(0,1), uniform U(-1,1) or uniform01 U(0,1)."""
+    """``n`` latent vectors from ``prior``: normal N(0,1), uniform U(-1,1) or uniform01 U(0,1).
+
+    ``truncation`` ψ in (0, 1] pulls each vector toward the prior's centre, z ← c + ψ·(z − c) (c = 0,
+    or 0.5 for uniform01): a normal prior becomes N(0, ψ²), a uniform one the interval ψ times as
+    wide. This is StyleGAN's ψ applied to z (Karras et al. 2019, section 3.1), chosen over BigGAN's
+    resampled truncated normal because the same draws serve every ψ: the samples of one seed change
+    smoothly as ψ falls, from the full variety at 1 toward the prior's centre.
+    """
     if prior == "normal":
-        return torch.randn(n, dim, generator=generator, device=device)
-    z = torch.rand(n, dim, generator=generator, device=device)
-    return z * 2 - 1 if prior == "uniform" else z
+        z = torch.randn(n, dim, generator=generator, device=device)
+    else:
+        z = torch.rand(n, dim, generator=generator, device=device)
+        z = z * 2 - 1 if prior == "uniform" else z
+    if truncation != 1.0:
+        centre = 0.5 if prior == "uniform01" else 0.0
+        z = centre + truncation * (z - centre)
+    return z
+
+
+def check_truncation(psi: float | None) -> float:
+    """ψ for :func:`noise`, refused in one sentence outside (0, 1]; None is 1 (no truncation)."""
+    if psi is None:
+        return 1.0
+    if isinstance(psi, bool) or not isinstance(psi, (int, float)) or not 0 < psi <= 1:
+        raise UsageError(f"--truncation must be a number in (0, 1] (1: none), got {psi!r:.40}.")
+    return float(psi)
 
 
 def rescale(x: torch.Tensor, src: tuple[float, float], dst: tuple[float, float]) -> torch.Tensor:
@@ -79,13 +106,16 @@ def tile(images: torch.Tensor, columns: int | None = None, padding: int = 2) -> 
     return grid
 
 
-def save_grid(images: torch.Tensor, path: Path, columns: int | None = None) -> None:
+def save_grid(
+    images: torch.Tensor, path: Path, columns: int | None = None, text: dict[str, str] | None = None
+) -> None:
     """Tile images (N, C, H, W) with values in [0, 1] into one PNG, written atomically.
 
     ``columns`` defaults to floor(sqrt(N)) (:func:`grid_shape`). One channel is saved as a grey
-    PNG, three as RGB.
+    PNG, three as RGB. ``text``: key-value pairs kept in the PNG's text chunks.
     """
     from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
 
     grid = tile(images.detach().float().cpu().clamp(0, 1), columns)
     pixels = grid.mul(255).add_(0.5).clamp_(0, 255).to(torch.uint8).permute(1, 2, 0).contiguous()
@@ -93,8 +123,13 @@ def save_grid(images: torch.Tensor, path: Path, columns: int | None = None) -> N
     if channels not in (1, 3):
         raise ValueError(f"save_grid saves images of 1 or 3 channels, got {channels}.")
     image = Image.frombytes("L" if channels == 1 else "RGB", (width, height), pixels.numpy().tobytes())
+    info = None
+    if text:
+        info = PngInfo()
+        for key, value in text.items():
+            info.add_text(key, value)
     with atomic_path(Path(path)) as tmp:
-        image.save(tmp, format="PNG")
+        image.save(tmp, format="PNG", pnginfo=info)
 
 
 def grid_columns(n: int, classes: int) -> int | None:

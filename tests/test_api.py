@@ -153,3 +153,28 @@ def test_a_hub_folder_says_in_a_field_whether_its_weights_are_averaged(run: Any,
     del doc["averaged"]  # a folder written before the field: its words decide
     (hub / "config.json").write_text(json.dumps(doc))
     assert not load_generator(hub).ema
+
+
+def test_truncation_in_generate_and_eval_is_recorded_and_narrows_the_samples(
+    run: Any, tmp_path: Path
+) -> None:
+    """``--truncation ψ`` samples nearer the prior's centre (the samples vary less), says so in the
+    file's metadata and in eval's protocol, and a truncated eval does not stand for the run in
+    eval.json (compare and show read it)."""
+    import json
+
+    from safetensors import safe_open
+
+    full = api.generate(run.run_dir, n=256, seed=0, out=tmp_path / "full.safetensors")
+    low = api.generate(run.run_dir, n=256, seed=0, out=tmp_path / "low.safetensors", truncation=0.3)
+    a, b = load_file(str(full.path))["samples"], load_file(str(low.path))["samples"]
+    assert b.std(dim=0).mean() < a.std(dim=0).mean()
+    with safe_open(str(low.path), "pt") as f:
+        assert f.metadata()["truncation"] == "0.3"
+    eval_json = Path(run.run_dir) / "eval.json"
+    before = eval_json.read_text() if eval_json.exists() else None
+    result = api.evaluate(run.run_dir, n=64, batch_size=32, truncation=0.5)
+    assert result.protocol["truncation"] == 0.5
+    assert (eval_json.read_text() if eval_json.exists() else None) == before
+    assert "truncation" not in api.evaluate(run.run_dir, n=64, batch_size=32).protocol
+    assert json.loads(eval_json.read_text())["protocol"].get("truncation") is None

@@ -34,3 +34,29 @@ def test_save_grid_writes_grey_and_rgb_pngs_with_the_right_pixels(tmp_path: Path
     with Image.open(tmp_path / "rgb.png") as im:
         assert im.mode == "RGB"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["grey.png", "rgb.png"]  # no temporary left
+
+
+@pytest.mark.parametrize(("prior", "centre"), [("normal", 0.0), ("uniform", 0.0), ("uniform01", 0.5)])
+def test_truncation_pulls_the_same_draws_toward_the_priors_centre(prior: str, centre: float) -> None:
+    """ψ = 1 is the prior itself; ψ < 1 the same draws, ψ times as far from the centre, so one seed's
+    samples change smoothly as ψ falls (ganzoo.sampling.noise's choice, docs/guide.md)."""
+    from ganzoo.sampling import noise
+
+    def draw(psi: float) -> torch.Tensor:
+        return noise(prior, 2000, 8, torch.Generator().manual_seed(3), torch.device("cpu"), psi)
+
+    full, half = draw(1.0), draw(0.5)
+    torch.testing.assert_close(half - centre, 0.5 * (full - centre))
+    assert (half - centre).abs().max() < (full - centre).abs().max()
+    if prior != "normal":  # the interval shrinks around its centre
+        assert half.min() >= centre - 0.5 * (1 if prior == "uniform" else 0.5) - 1e-6
+
+
+def test_truncation_out_of_range_is_one_sentence() -> None:
+    from ganzoo.errors import UsageError
+    from ganzoo.sampling import check_truncation
+
+    assert check_truncation(None) == 1.0 and check_truncation(0.7) == 0.7
+    for bad in (0, -0.1, 1.01, float("nan"), True, "0.5"):
+        with pytest.raises(UsageError, match=r"--truncation must be a number in \(0, 1\]"):
+            check_truncation(bad)  # type: ignore[arg-type]

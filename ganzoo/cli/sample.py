@@ -33,6 +33,12 @@ from ganzoo.cli.common import DEVICE_HELP, positive
 )
 @click.option("--steps", type=int, default=10, show_default=True, help="With --interpolate: samples per row.")
 @click.option(
+    "--truncation",
+    type=float,
+    metavar="PSI",
+    help="Noise pulled toward the prior's centre by PSI in (0, 1]: less variety, more typical samples.",
+)
+@click.option(
     "-o",
     "--out",
     type=click.Path(path_type=Path),
@@ -59,6 +65,7 @@ def generate_cmd(
     smooth: int,
     interpolate: bool,
     steps: int,
+    truncation: float | None,
     out: Path | None,
     cls: str | None,
     per_class: int | None,
@@ -80,6 +87,7 @@ def generate_cmd(
         steps=steps,
         cls=cls,
         per_class=per_class,
+        truncation=truncation,
     )
     if per_class is not None:
         what = f"{per_class} samples of every class"
@@ -105,6 +113,12 @@ def generate_cmd(
     help="torchvision's inception_v3_google-0cc3c7bd.pth, for image data ganzoo has no classifier for.",
 )
 @click.option("--no-ema", is_flag=True, help="Measure the final weights even if the run kept an EMA.")
+@click.option(
+    "--truncation",
+    type=float,
+    metavar="PSI",
+    help="Noise pulled toward the prior's centre by PSI in (0, 1]: less variety, more typical samples.",
+)
 @click.option("--data-dir", type=click.Path(path_type=Path), help="Where the dataset's files are.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def eval_cmd(
@@ -115,6 +129,7 @@ def eval_cmd(
     device: str | None,
     inception_weights: Path | None,
     no_ema: bool,
+    truncation: float | None,
     data_dir: Path | None,
     as_json: bool,
 ) -> None:
@@ -131,6 +146,7 @@ def eval_cmd(
         inception_weights=inception_weights,
         ema=not no_ema,
         data_dir=data_dir,
+        truncation=truncation,
     )
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))

@@ -12,6 +12,7 @@ from ganzoo.commands.results import Result
 from ganzoo.manager import PluginManager, get_manager
 from ganzoo.resolve import sampling_device
 from ganzoo.rundir import Run, load_generator
+from ganzoo.sampling import check_truncation
 
 
 @dataclass(frozen=True)
@@ -37,11 +38,13 @@ def evaluate(
     ema: bool = True,
     data_dir: Path | None = None,
     manager: PluginManager | None = None,
+    truncation: float | None = None,
 ) -> Evaluation:
     """``ganzoo eval``: the run's generator measured against its dataset's test split.
 
     Returns an :class:`Evaluation` (its figures in ``metrics``; see docs/metrics.md), and keeps it as
-    RUN/eval.json when the run is a run directory no other process is writing.
+    RUN/eval.json when the run is a run directory no other process is writing. ``truncation`` ψ
+    in (0, 1] measures the generator on noise pulled toward the prior's centre (the protocol says so).
     """
     from ganzoo import build
     from ganzoo.evaluate import Evaluator
@@ -49,6 +52,7 @@ def evaluate(
 
     manager = manager or get_manager()
     settings.check("seed", seed, "--seed")
+    psi = check_truncation(truncation)
     run = resolve(run, manager)
     g = load_generator(run, device=sampling_device(device), manager=manager, ema=ema)
     config = g.config
@@ -58,7 +62,7 @@ def evaluate(
     ds = build.build_dataset(dataset, config, data_dir)
     evaluator = Evaluator(ds, config.dataset, g.device, n, batch_size, seed, inception_weights)
     figures = evaluator.evaluate_generator(
-        g.module.eval(), config.train.prior, config.train.latent_dim, len(g.classes)
+        g.module.eval(), config.train.prior, config.train.latent_dim, len(g.classes), psi
     )
     result = Evaluation(
         run=str(run),
@@ -69,7 +73,8 @@ def evaluate(
         labels=evaluator.labels(figures),
         averaged=g.ema,
     )
-    _keep_eval(Path(run), result)
+    if psi == 1.0:  # eval.json stands for the run in compare and show: a truncated eval does not
+        _keep_eval(Path(run), result)
     return result
 
 

@@ -14,6 +14,7 @@ from ganzoo.errors import UsageError
 from ganzoo.manager import PluginManager, get_manager
 from ganzoo.resolve import sampling_device
 from ganzoo.rundir import Run, load_generator
+from ganzoo.sampling import check_truncation
 
 if TYPE_CHECKING:
     from ganzoo.loaded import LoadedGenerator
@@ -48,6 +49,7 @@ def generate(
     steps: int = 10,
     cls: int | str | None = None,
     per_class: int | None = None,
+    truncation: float | None = None,
 ) -> Generated:
     """Write ``n`` samples (default 64; with ``interpolate``, 8 walks) as a PNG grid, a
     ``.safetensors`` file (tensor ``samples``) or a folder of PNGs; returns where, how many, and of
@@ -62,6 +64,8 @@ def generate(
     samples of every class, one row each (instead of ``n``); by default one class a row, as the
     training grids. The ``.safetensors`` file then holds each sample's class in tensor ``labels``
     and the class names in its metadata; ``nice`` ranks each sample among its own class's.
+    ``truncation`` ψ in (0, 1] pulls the noise toward the prior's centre (less variety, more typical
+    samples: :func:`ganzoo.sampling.noise`); a ``.safetensors`` file and a PNG record it.
     """
 
     import torch
@@ -85,6 +89,7 @@ def generate(
         raise UsageError(f"--steps must be at least 2 (the two ends of each walk), got {steps}.")
     if seed is not None:
         settings.check("seed", seed, "--seed")
+    psi = check_truncation(truncation)
     if smooth < 0:
         raise UsageError(f"--smooth must be a whole number of points, 0 (none) or more, got {smooth}.")
     # What -o asks for is checked before the generator is loaded and sampled.
@@ -117,12 +122,12 @@ def generate(
     if interpolate:
         if labels is not None:  # one class a walk: the one asked for, else row r in class r
             labels = labels if cls is not None else torch.arange(n, device=g.device) % len(g.classes)
-        samples = g.interpolate(n, steps, seed=seed, labels=labels)
+        samples = g.interpolate(n, steps, seed=seed, labels=labels, truncation=psi)
         labels = None if labels is None else labels.repeat_interleave(steps)
     elif nice:
-        samples = _nice(g, Path(run), n, seed, manager or get_manager(), nice_factor, labels)
+        samples = _nice(g, Path(run), n, seed, manager or get_manager(), nice_factor, labels, psi)
     else:
-        samples = g.sample(n, seed=seed, labels=labels)
+        samples = g.sample(n, seed=seed, labels=labels, truncation=psi)
     samples = samples.cpu()
     columns = steps if interpolate else None
     if labels is not None and not interpolate and cls is None:
@@ -137,7 +142,7 @@ def generate(
             name = f"{what}-seed{seed if seed is not None else 'random'}{which}.png"
             base = run_path if run_path.is_dir() else run_path.parent
             out = base / "samples" / name if mine or not inside else Path.cwd() / name
-        path = _write_samples(Path(out), samples, g, is_dir, columns, smooth, labels, seed)
+        path = _write_samples(Path(out), samples, g, is_dir, columns, smooth, labels, seed, psi)
     names = None if labels is None else [g.classes[i] for i in labels.tolist()]
     return Generated(path, len(samples), names, not inside or bool(mine))
 
@@ -151,8 +156,10 @@ def _write_samples(
     smooth: int,
     labels: Any,
     seed: int | None,
+    truncation: float = 1.0,
 ) -> Path:
-    """Samples to ``out``: a folder of PNGs, a PNG grid (or curves), or a .safetensors file."""
+    """Samples to ``out``: a folder of PNGs, a PNG grid (or curves), or a .safetensors file (whose
+    metadata, and a PNG's text, record the truncation when there was one)."""
     import json
 
     from ganzoo.sampling import save_grid
@@ -163,7 +170,8 @@ def _write_samples(
             save_grid(image.unsqueeze(0), out / f"{i:06d}.png")
     elif out.suffix.lower() == ".png":
         if g.spec.modality == "image":
-            save_grid(samples, out, columns=columns)
+            note = {"ganzoo-truncation": str(truncation)} if truncation != 1.0 else None
+            save_grid(samples, out, columns=columns, text=note)
         else:
             from ganzoo.plots import plot_curves
 
@@ -174,7 +182,7 @@ def _write_samples(
         from ganzoo.files import atomic_path
 
         tensors = {"samples": samples.contiguous()}
-        metadata = {"generator": g.config.generator, "seed": str(seed)}
+        metadata = {"generator": g.config.generator, "seed": str(seed), "truncation": str(truncation)}
         if labels is not None:  # each sample's class, and the names of the classes
             tensors["labels"] = labels.cpu().contiguous()
             metadata["classes"] = json.dumps(list(g.classes))
@@ -200,6 +208,7 @@ def _nice(
     manager: PluginManager,
     factor: int,
     labels: Any = None,
+    truncation: float = 1.0,
 ) -> Any:
     """The ``n`` of ``factor``·n samples the run's discriminator rates most real; of a conditional
     generator, for each class in ``labels`` the best of its own candidates, rated for that class."""
@@ -219,7 +228,7 @@ def _nice(
     sample_range = (0.0, 1.0) if g.spec.modality == "image" else g.spec.value_range
     out_range = type(g.module).output_range()
     if labels is None:
-        candidates = g.sample(factor * n, seed=seed)
+        candidates = g.sample(factor * n, seed=seed, truncation=truncation)
         # A discriminator may return (N, 1) logits (docs/plugins.md): one score a sample.
         return top_scored(candidates, lambda x: d(rescale(x, sample_range, out_range)).flatten(), n)
     import torch
@@ -233,7 +242,7 @@ def _nice(
     for label in labels.unique().tolist():
         where = (labels == label).nonzero().flatten()
         k = len(where)
-        z = noise(g.config.train.prior, factor * k, g.latent_dim, gen, g.device)
+        z = noise(g.config.train.prior, factor * k, g.latent_dim, gen, g.device, truncation)
         candidates = g.decode(z, labels=label)
         y = torch.full((factor * k,), label, dtype=torch.long, device=g.device)
         out[where] = top_scored(
