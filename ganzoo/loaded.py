@@ -13,8 +13,8 @@ from torch import nn
 from ganzoo.components import DataSpec, Generator
 from ganzoo.errors import RunDirError, UsageError
 from ganzoo.record import RunRecord
-from ganzoo.sampling import check_truncation, eval_mode, grid_labels, noise, ready
-from ganzoo.settings import RunConfig
+from ganzoo.sampling import eval_mode, grid_labels, noise, ready
+from ganzoo.settings import RunConfig, check_truncation
 
 if TYPE_CHECKING:
     from ganzoo.manager import PluginManager

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import torch
 
-from ganzoo.errors import UsageError
 from ganzoo.files import atomic_path
 
 
@@ -49,15 +48,6 @@ def noise(
         centre = 0.5 if prior == "uniform01" else 0.0
         z = centre + truncation * (z - centre)
     return z
-
-
-def check_truncation(psi: float | None) -> float:
-    """ψ for :func:`noise`, refused in one sentence outside (0, 1]; None is 1 (no truncation)."""
-    if psi is None:
-        return 1.0
-    if isinstance(psi, bool) or not isinstance(psi, (int, float)) or not 0 < psi <= 1:
-        raise UsageError(f"--truncation must be a number in (0, 1] (1: none), got {psi!r:.40}.")
-    return float(psi)
 
 
 def rescale(x: torch.Tensor, src: tuple[float, float], dst: tuple[float, float]) -> torch.Tensor:

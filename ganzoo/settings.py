@@ -62,6 +62,15 @@ def check_core_param(kind: str, key: str, value: Any) -> None:
 SEED_LIMIT = 2**32
 
 
+def check_truncation(psi: float | None) -> float:
+    """ψ for :func:`ganzoo.sampling.noise`, refused in one sentence outside (0, 1]; None is 1 (none)."""
+    if psi is None:
+        return 1.0
+    if isinstance(psi, bool) or not isinstance(psi, (int, float)) or not 0 < psi <= 1:
+        raise UsageError(f"--truncation must be a number in (0, 1] (1: none), got {psi!r:.40}.")
+    return float(psi)
+
+
 def setting(
     default: Any,
     help: str,
@@ -215,6 +224,10 @@ class TrainSettings:
     tensorboard: bool = setting(
         False,
         "Also log to RUN/tensorboard (needs the tensorboard package: pip install 'ganzoo[tensorboard]').",
+        option=True, resume=True,
+    )  # fmt: skip
+    tracker: list[str] = setting(
+        [], "Log to an experiment tracker: mlflow or wandb (repeatable; pip install 'ganzoo[mlflow]').",
         option=True, resume=True,
     )  # fmt: skip
     report: list[str] = setting(

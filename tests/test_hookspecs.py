@@ -32,6 +32,7 @@ def test_the_hook_specs_are_found() -> None:
         "register_datasets",
         "register_losses",
         "register_reporters",
+        "register_pretrained",
     }
 
 

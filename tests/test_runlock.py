@@ -87,12 +87,12 @@ def test_eval_and_generate_write_into_a_run_only_under_its_lock(
     try:
         api.evaluate(copy, n=32, batch_size=16)
         assert not (copy / "eval.json").exists()
-        out = api.generate(copy, n=4, seed=1)
+        out = api.generate(copy, n=4, seed=1).path
         assert out == tmp_path / "generated-seed1.png" and out.is_file()
     finally:
         held.release()
     api.evaluate(copy, n=32, batch_size=16)
     assert (copy / "eval.json").is_file()
-    out = api.generate(copy, n=4, seed=1)
+    out = api.generate(copy, n=4, seed=1).path
     assert out == copy / "samples" / "generated-seed1.png" and out.is_file()
     assert not (copy / ".lock").exists() and not (copy / ".lock.owner").exists()

@@ -54,7 +54,7 @@ def test_truncation_pulls_the_same_draws_toward_the_priors_centre(prior: str, ce
 
 def test_truncation_out_of_range_is_one_sentence() -> None:
     from ganzoo.errors import UsageError
-    from ganzoo.sampling import check_truncation
+    from ganzoo.settings import check_truncation
 
     assert check_truncation(None) == 1.0 and check_truncation(0.7) == 0.7
     for bad in (0, -0.1, 1.01, float("nan"), True, "0.5"):

@@ -12,7 +12,7 @@ from ganzoo.commands.results import Result
 from ganzoo.manager import PluginManager, get_manager
 from ganzoo.resolve import sampling_device
 from ganzoo.rundir import Run, load_generator
-from ganzoo.sampling import check_truncation
+from ganzoo.settings import check_truncation
 
 
 @dataclass(frozen=True)

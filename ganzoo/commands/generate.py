@@ -14,7 +14,7 @@ from ganzoo.errors import UsageError
 from ganzoo.manager import PluginManager, get_manager
 from ganzoo.resolve import sampling_device
 from ganzoo.rundir import Run, load_generator
-from ganzoo.sampling import check_truncation
+from ganzoo.settings import check_truncation
 
 if TYPE_CHECKING:
     from ganzoo.loaded import LoadedGenerator
