@@ -13,6 +13,9 @@ import click
 from ganzoo import env, settings
 from ganzoo.cli.common import complete, warn_failed_plugins
 
+#: ``--tracker``'s choices (ganzoo.training.trackers.TRACKERS, named here to keep --help torch-free).
+TRACKER_NAMES = ("mlflow", "wandb")
+
 
 def setting_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """One ``--NAME`` option per training setting the schema marks ``option=True``, in its order."""
@@ -24,6 +27,8 @@ def setting_options(command: Callable[..., Any]) -> Callable[..., Any]:
         flag, kind, help = "--" + name.replace("_", "-"), settings.value_type(name), meta["help"]
         if kind is bool:
             option = click.option(f"{flag}/--no-{flag[2:]}", name, default=None, help=help)
+        elif kind == list[str] and name == "tracker":
+            option = click.option(flag, name, multiple=True, type=click.Choice(TRACKER_NAMES), help=help)
         elif kind == list[str]:
             option = click.option(flag, name, multiple=True, shell_complete=complete("reporter"), help=help)
         elif meta["choices"]:

@@ -170,6 +170,10 @@ def build(
             everyone.append(built_in.TensorBoard())
         if evaluator is not None:
             everyone.append(built_in.PeriodicEval(evaluator))
+        if s.tracker:  # after the grids: a tracker logs each grid once it is written
+            from ganzoo.training.trackers import make_tracker
+
+            everyone += [make_tracker(name) for name in dict.fromkeys(s.tracker)]
         everyone += [_plugin_reporter(manager, name) for name in s.report]
         everyone += list(reporters)
     # Built before the run directory: what the trainer refuses (a data shape, --sync-bn on the
@@ -328,6 +332,7 @@ def _train(launch: Launch) -> Run:
             record.result = result
             checkpoints.write_final_weights(trainer.state, run, record)
             run.write_record(record)
+            trainer.reporters.call("on_run_saved", trainer, run.path)
     except GanzooError:  # raised on every rank at the same step (the ranks agree on stops)
         if launch.group.shared:
             distributed.finish()

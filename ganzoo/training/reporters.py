@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ganzoo import figures as names
@@ -28,13 +29,15 @@ if TYPE_CHECKING:
     from ganzoo.dataspec import DataSpec
     from ganzoo.evaluate import Evaluator
     from ganzoo.rundir import Run
-    from ganzoo.settings import TrainSettings
+    from ganzoo.settings import RunConfig, TrainSettings
 
 
 class Trainer(Protocol):
     """What a reporter reads of the trainer it is given."""
 
     run: Run  # the run directory (``trainer.run.file(rundir.LOG)``)
+    config: RunConfig  # components, hyperparameters and settings, as config.json records them
+    seed: int  # the run's seed (drawn when none was given)
     settings: TrainSettings
     spec: DataSpec  # what one real sample looks like
     iterations: int  # the run's last iteration
@@ -81,6 +84,7 @@ EVENTS = (
     "on_evaluated",
     "on_run_end",
     "on_run_stopped",
+    "on_run_saved",
 )
 
 
@@ -110,6 +114,9 @@ class Reporter:
 
     def on_run_stopped(self, trainer: Trainer, why: str) -> None:
         """Training stopped early: ``"signal"`` (Ctrl-C or SIGTERM, checkpoint written) or ``"diverged"``."""
+
+    def on_run_saved(self, trainer: Trainer, run_dir: Path) -> None:
+        """A finished run's files are written: its final weights and config.json with the result."""
 
 
 class Reporters:
