@@ -39,6 +39,7 @@ LIGHT = [
     "ganzoo.registry",
     "ganzoo.resolve",
     "ganzoo.rundir",
+    "ganzoo.sweep",
     "ganzoo.runlock",
     "ganzoo.settings",
     "ganzoo.threads",

@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from ganzoo import env
-from ganzoo.cli import catalogue, sample, share, show, tools, train
+from ganzoo.cli import catalogue, sample, share, show, sweep, tools, train
 from ganzoo.errors import GanzooError, Interrupted, TrainingError
 from ganzoo.version import __version__
 
@@ -145,6 +145,7 @@ for command in (
     show.compare_cmd,
     share.export_cmd,
     share.report_cmd,
+    sweep.sweep_cmd,
     tools.data_group,
     tools.new_plugin_cmd,
     tools.completion_cmd,

@@ -13,6 +13,7 @@ once and is switched off, and training goes on.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import logging
@@ -67,6 +68,10 @@ class Tracker(Reporter):
             call(*args)
         except Exception as exc:  # a guest's failure never stops training
             self.off = True
+            # Close the tracker's run now, not in its atexit hook (with whatever the cwd is then); it
+            # failed already, and the warning below says so.
+            with contextlib.suppress(Exception):
+                self.finish("FAILED")
             print(
                 f"warning: the {self.name} tracker failed while {what} ({type(exc).__name__}: {exc}); "
                 "training goes on without it.",

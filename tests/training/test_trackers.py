@@ -167,6 +167,7 @@ def test_a_failing_tracker_warns_once_and_training_goes_on(
         raise ConnectionError("the tracking server went away")
 
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     monkeypatch.setattr(mlflow, "log_metrics", broken)
     run = tracked(train_short, tmp_path / "run", ["mlflow"])
     assert run.steps == 20 and (tmp_path / "run" / "generator.safetensors").is_file()
