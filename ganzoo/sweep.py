@@ -23,6 +23,7 @@ Light to import: Optuna and torch are imported when a sweep runs.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import math
@@ -47,7 +48,7 @@ from ganzoo.files import atomic_write_text
 
 #: A running trial whose heartbeat is older than this (seconds) belongs to a worker that is gone.
 STALE_S = 120.0
-#: How often a worker writes its running trials' heartbeats, and polls their eval lines.
+#: How often a worker writes its running trials' heartbeats; how often it polls their eval lines.
 HEARTBEAT_S = 20.0
 POLL_S = 1.0
 #: The spec's top-level keys.
@@ -643,6 +644,23 @@ class Sweep:
         return dict(self.spec.variants[attrs["label"]])
 
     def run_trial(self, trial: Any) -> None:
+        """A trial from start to end, its heartbeat written all along (its evaluation included)."""
+        done = threading.Event()
+
+        def beat() -> None:
+            while not done.wait(HEARTBEAT_S):
+                with contextlib.suppress(Exception):  # a storage hiccup: the next beat tries again
+                    trial.set_user_attr("heartbeat", time.time())
+
+        beating = threading.Thread(target=beat, daemon=True)
+        beating.start()
+        try:
+            self._run_trial(trial)
+        finally:
+            done.set()
+            beating.join()
+
+    def _run_trial(self, trial: Any) -> None:
         from optuna.trial import TrialState
 
         attrs = trial.user_attrs
@@ -707,12 +725,9 @@ class Sweep:
             )
             with self.lock:
                 self.children.add(child)
-            seen, beat, pruned = 0, time.monotonic(), False
+            seen, pruned = 0, False
             while child.poll() is None:
                 time.sleep(POLL_S)
-                if time.monotonic() - beat > HEARTBEAT_S:
-                    trial.set_user_attr("heartbeat", time.time())
-                    beat = time.monotonic()
                 if not (report and self.spec.pruner) or pruned:
                     continue
                 evals = [r for r in _eval_lines(out, read_log)]
