@@ -86,10 +86,6 @@ class Space:
             return trial.suggest_int(key, self.low, self.high, step=int(self.step or 1), log=self.log)
         return trial.suggest_float(key, float(self.low), float(self.high), step=self.step, log=self.log)
 
-    def example(self) -> Any:
-        """A value of the space, to validate the key with before any trial starts."""
-        return self.choices[0] if self.choices else self.low
-
 
 @dataclass(frozen=True)
 class SweepSpec:
@@ -294,8 +290,12 @@ def check(spec: SweepSpec) -> None:
     manager = get_manager()
     lookup = partial(build.lookup, manager)
     changes: list[tuple[str, dict[str, Any]]] = list(spec.variants.items())
-    if spec.mode == "search":
-        changes = [("search space", {k: s.example() for k, s in spec.space.items()})]
+    if spec.mode == "search":  # each end of each range and each choice, one at a time
+        changes = [
+            (f"search.space.{key}", {key: value})
+            for key, space in spec.space.items()
+            for value in (space.choices or (space.low, space.high))
+        ]
     config = None
     for label, change in changes:
         try:

@@ -83,6 +83,10 @@ def completed_keys(study_trials: list[Any]) -> Counter[str]:
             "needs numbers low < high",
         ),
         ("[grid]\nlr_g = [0.001]\n[search]\ntrials = 1\n", "exactly one of [grid]"),
+        (
+            "[search]\ntrials = 2\n[search.space]\nbatch_size = {low = 0, high = 8}\n",
+            "search.space.batch_size",
+        ),
         ("seeds = [0, 0]\n[grid]\nlr_g = [0.001]\n", "lists a seed twice"),
         ('[prune]\npruner = "median"\n[grid]\nlr_g = [0.001]\n', "give [prune] eval_every"),
     ],
