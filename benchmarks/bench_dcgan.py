@@ -2,9 +2,9 @@
 
 Two image shapes: 3x32x32 (the source's SVHN network, recipe seed-001-dcgan-svhn) and 1x28x28
 (recipe dcgan-mnist at the source's widths, G 128 and D 64), batch 128, on synthetic data. ganzoo
-runs as configured by default and, as further sides, with ``memory_format=channels_last`` and with ``--precision bf16``; every side
-is interleaved block by block with the plain loop in one process. Nothing here is asserted by
-the test suite.
+runs as configured by default and, as further sides, with ``memory_format=channels_last`` and
+with ``--precision bf16``; every side is interleaved block by block with the plain loop in one
+process. Nothing here is asserted by the test suite.
 """
 
 from __future__ import annotations

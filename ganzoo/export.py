@@ -145,7 +145,7 @@ def model_card(info: RunInfo, doc: dict[str, Any], g: Any, name: str) -> str:
     lines += ["", "## Samples", ""]
     if g.spec.modality == "image":
         lines += [f"![samples, noise seed 0]({GRID})", ""]
-    labels = f", labels={g.classes[-1]!r}" if g.classes else ""
+    labels = f", labels={json.dumps(g.classes[-1])}" if g.classes else ""
     values = "values in [0, 1]" if g.spec.modality == "image" else "in the data's range"
     lines += [
         "## Use it",
