@@ -73,7 +73,8 @@ def plugins(rows: list[dict[str, Any]]) -> None:
 
 def pretrained(rows: list[dict[str, Any]]) -> None:
     """``ganzoo list pretrained``: each shipped generator, its recipe, its figures, size and shipper."""
-    table = _table("pretrained generators", ("name", "recipe", "figures", "size", "shipped by"))
+    # The recipe goes under the name: a column of its own leaves the figures no room in 80 columns.
+    table = _table("pretrained generators", ("name", "figures", "size", "shipped by"))
     for r in rows:
         shown = {k: v for k, v in r["figures"].items() if k in figures.EVAL_HEADLINE or k.startswith("sine_")}
         words = "  ".join(
@@ -81,7 +82,8 @@ def pretrained(rows: list[dict[str, Any]]) -> None:
             for k, v in shown.items()
             if isinstance(v, (int, float))
         )
-        table.add_row(r["name"], str(r["recipe"]), words, _size(r["bytes"]), f"{r['dist']} {r['version']}")
+        name = f"{r['name']}\n[dim]recipe {r['recipe']}[/]" if r["recipe"] else r["name"]
+        table.add_row(name, words, _size(r["bytes"]), f"{r['dist']} {r['version']}")
     Console().print(table)
     if not rows:
         Console().print("No pretrained generator is installed.", highlight=False)
