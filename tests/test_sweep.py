@@ -274,3 +274,30 @@ def test_two_workers_share_one_postgresql_sweep(tmp_path: Path, postgres: str) -
     assert len({t.user_attrs["pid"] for t in study_trials}) == 2
     shown = sweep("show", postgres, "--json", cwd=tmp_path)
     assert shown.returncode == 0 and len(json.loads(shown.stdout)["rows"]) == 4
+
+
+@pytest.mark.slow
+def test_a_trial_the_pruner_stops_is_stopped_and_shown_pruned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pruner sees each --eval-every figure as it lands; when it says stop, the trial's run gets
+    SIGTERM (a checkpoint, not the whole schedule) and the trial is PRUNED in the study and the table.
+    Which trial a median pruner stops depends on the figures; here it is told to stop every one."""
+    from optuna.trial import Trial, TrialState
+
+    from ganzoo import sweep as sweeps
+
+    seen: list[tuple[float, int]] = []
+    monkeypatch.setattr(Trial, "report", lambda self, value, step: seen.append((value, step)))
+    monkeypatch.setattr(Trial, "should_prune", lambda self: True)
+    body = '[prune]\npruner = "median"\neval_every = 10\n[grid]\nlr_g = [0.001]\n'
+    parsed = sweeps.read_spec(spec(tmp_path, body, iterations=400))
+    runner = sweeps.Sweep(parsed, tmp_path / "sweep", threads=1)
+    runner.run()
+    (trial,) = runner.study.get_trials(deepcopy=False)
+    assert trial.state == TrialState.PRUNED and seen and seen[0][1] == 10
+    record = json.loads((tmp_path / "sweep" / "trials" / "lr_g=0.001-seed0" / "config.json").read_text())
+    assert record.get("result") is None or record["result"]["steps"] < 400  # stopped early
+    assert (tmp_path / "sweep" / "trials" / "lr_g=0.001-seed0" / "checkpoint").is_dir()
+    (row,) = sweeps.result(runner.study)["rows"]
+    assert row["pruned"] == 1 and row["n"] == 0 and row["mean"] is None
