@@ -20,7 +20,7 @@ class SweepGroup(click.Group):
         return super().parse_args(ctx, args)
 
 
-@click.group("sweep", cls=SweepGroup)
+@click.group("sweep", cls=SweepGroup, subcommand_metavar="SPEC.toml [OPTIONS] | show TARGET")
 def sweep_cmd() -> None:
     """Train variants of a run over seeds and rank them: SPEC.toml names the base, a grid, a list or
     a search space, the seeds and the figure (docs/guide.md, "Sweep"). Run it again to continue it;
@@ -31,6 +31,7 @@ def sweep_cmd() -> None:
     ganzoo sweep lr.toml --workers 2              two trials at once, the cores split between them
     ganzoo sweep lr.toml --storage postgresql://user:pw@host/db   join a shared sweep
     ganzoo sweep show sweeps/lr                   its table again
+    ganzoo sweep lr.toml --help                   the options of a run (--out, --storage, --workers, ...)
     """
 
 
