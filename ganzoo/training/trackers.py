@@ -60,6 +60,7 @@ class Tracker(Reporter):
 
     def __init__(self) -> None:
         self.off = False
+        self.run: Any = None  # the tracker's own run object, between start and finish
 
     def guarded(self, what: str, call: Any, *args: Any) -> None:
         if self.off:
@@ -143,10 +144,6 @@ def model_card(run_dir: Path) -> str:
 class MLflowTracker(Tracker):
     name = "mlflow"
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.run: Any = None
-
     def start(self, trainer: Trainer, resumed: bool) -> None:
         import mlflow
 
@@ -187,10 +184,6 @@ class MLflowTracker(Tracker):
 
 class WandbTracker(Tracker):
     name = "wandb"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.run: Any = None
 
     def start(self, trainer: Trainer, resumed: bool) -> None:
         import os
