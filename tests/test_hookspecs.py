@@ -62,3 +62,18 @@ def test_every_builtin_component_comes_through_the_entry_point_group() -> None:
             assert entry.plugin.name in declared, (
                 f"{kind} {entry.name} was registered around the entry points"
             )
+
+
+def test_the_wheel_lists_every_package_folder() -> None:
+    """A folder with an __init__.py that pyproject.toml does not list is left out of the wheel: the
+    installed ganzoo then fails on its first import of it (ganzoo.commands once did, in CI's dry GPU
+    check, while every test of the editable install passed)."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    listed = set(pyproject["tool"]["setuptools"]["packages"])
+    where = pyproject["tool"]["setuptools"]["package-dir"]
+    found = set()
+    for package, folder in where.items():
+        for init in (ROOT / folder).rglob("__init__.py"):
+            parts = init.parent.relative_to(ROOT / folder).parts
+            found.add(".".join((package, *parts)))
+    assert found == listed
