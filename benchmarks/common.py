@@ -19,6 +19,7 @@ from ganzoo import build
 from ganzoo.manager import get_manager
 from ganzoo.resolve import Request, resolve
 from ganzoo.rundir import Run
+from ganzoo.training.assemble import Setup, assemble
 from ganzoo.training.loop import Trainer
 
 
@@ -76,7 +77,8 @@ def ganzoo_trainer(
     g, d = build.build_networks(parts, config, spec)
     loss = build.build_loss(parts.loss, config)
     # train_step writes nothing, so the run folder is never made
-    return Trainer(config, g, d, loss, spec, data, device, Run(Path(tempfile.gettempdir())), seed=0)
+    setup = Setup(config, spec, device, seed=0)
+    return Trainer(setup, assemble(setup, g, d, loss, data), Run(Path(tempfile.gettempdir())))
 
 
 def compile_seconds(trainer: Trainer) -> float:

@@ -1,5 +1,6 @@
-"""A planned run made real: the device and process group, the data, the networks and the trainer
-with its reporters (:func:`build`), then training and the final files (:func:`execute`).
+"""A planned run made real: the device and process group, the data, the networks, the run's frozen
+:class:`~ganzoo.training.assemble.Setup` and the trainer with its reporters (:func:`build`), then
+training and the final files (:func:`execute`).
 
 Everything that can be refused is refused in :func:`build`, before the run directory exists.
 """
@@ -40,6 +41,7 @@ from ganzoo.runlock import LOCK, OWNER, RunLock
 from ganzoo.settings import KINDS, TrainSettings
 from ganzoo.training import reporters as built_in
 from ganzoo.training import state as checkpoints
+from ganzoo.training.assemble import Setup, assemble
 from ganzoo.training.loop import Trainer
 from ganzoo.training.reporters import Reporter
 from ganzoo.training.step import ORDERS
@@ -178,9 +180,8 @@ def build(
         everyone += list(reporters)
     # Built before the run directory: what the trainer refuses (a data shape, --sync-bn on the
     # CPU, channels-last sequences) leaves nothing behind.
-    trainer = Trainer(
-        config, g, d, loss, spec, real, device, plan.run, record.seed, everyone, evaluator, group, labels
-    )
+    setup = Setup(config, spec, device, record.seed, group)  # settled: the trainer branches on values
+    trainer = Trainer(setup, assemble(setup, g, d, loss, real, labels), plan.run, everyone, evaluator)
     # The trainer keeps its own copy in the generator's range; the dataset object caches the
     # loaded one (188 MB of float32 for MNIST): let it go (an evaluator holds its own reference).
     del real, ds

@@ -1,9 +1,9 @@
 """The training loop: iterations on data held as one tensor, with no per-step host sync; the events
-its reporters act on; signals; divergence; and, under torchrun, the ranks' agreement on stopping."""
+its reporters act on; signals; divergence; and, under torchrun, the ranks' agreement on stopping.
+What it runs (engine, batches, state, one iteration) is built before it, by ``training/assemble``."""
 
 from __future__ import annotations
 
-import copy
 import math
 import signal
 import time
@@ -14,23 +14,17 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from ganzoo import distributed, rundir
-from ganzoo.build import ganzoo_loss_params
-from ganzoo.components import DataSpec, Discriminator, Generator, Loss
+from ganzoo.components import Generator
 from ganzoo.errors import Interrupted, TrainingError, UsageError
 from ganzoo.figures import LOSSES
-from ganzoo.optim import lr_factor, make_optimizer
+from ganzoo.optim import lr_factor
 from ganzoo.record import RunResult
 from ganzoo.rundir import Run
-from ganzoo.sampling import eval_mode, grid_labels, noise, ready, rescale
-from ganzoo.settings import RunConfig, total_iterations
+from ganzoo.sampling import eval_mode, grid_labels, ready
 from ganzoo.training import state as checkpoints
-from ganzoo.training.augment import augmenter
-from ganzoo.training.batches import StreamBatches, TensorBatches
-from ganzoo.training.engine import Engine
-from ganzoo.training.regularize import Regularizers
+from ganzoo.training.assemble import Parts, Setup
 from ganzoo.training.reporters import Reporter, Reporters
-from ganzoo.training.state import Tally, TrainState
-from ganzoo.training.step import SKIP_LIMIT, Iteration, penalty_names
+from ganzoo.training.step import SKIP_LIMIT
 
 if TYPE_CHECKING:
     from ganzoo.evaluate import Evaluator
@@ -40,93 +34,33 @@ STOP_EVERY = 10
 
 
 class Trainer:
-    """Trains one generator against one discriminator; its reporters write the run directory."""
+    """Runs one run: fit → the loop → one iteration a step, its reporters writing the run directory.
+
+    Everything it runs with was decided and built before (``training/assemble``): ``setup`` holds
+    the run as values, ``parts`` the engine, batches, state and iteration built from it.
+    """
 
     def __init__(
         self,
-        config: RunConfig,
-        generator: Generator,
-        discriminator: Discriminator,
-        loss: Loss,
-        spec: DataSpec,
-        real: torch.Tensor | torch.utils.data.Dataset[torch.Tensor],
-        device: torch.device,
+        setup: Setup,
+        parts: Parts,
         run: Run,
-        seed: int,
         reporters: Sequence[Reporter] = (),
         evaluator: Evaluator | None = None,
-        group: distributed.Group = distributed.ALONE,
-        labels: torch.Tensor | None = None,
     ) -> None:
-        self.config, self.settings = config, config.train
-        s = self.settings
-        self.run, self.spec, self.seed, self.group, self.evaluator = run, spec, seed, group, evaluator
-        self.main = group.main  # only rank 0 writes the run directory
-        ours = ganzoo_loss_params(type(loss), config.params.get("loss", {}))  # not the loss's own
-        regularizers = Regularizers.from_params(ours)
-        # A conditional run: how many classes the data's labels count (0: an unconditional run).
-        self.class_count = len(spec.classes) if s.conditional else 0
-        loss_penalties = penalty_names(loss, discriminator, spec.shape, self.class_count)
-        penalties = (*loss_penalties, *regularizers.names())
-        self.frozen = freeze_layers(discriminator, s.freeze_d)  # FreezeD: before DDP and the optimiser
-        self.engine = Engine(generator, discriminator, s, spec, device, group, penalties)
-        self.out_range = type(generator).output_range()
-        self.batches, noise_rng, data_rng = self._batches(real, device, labels)
-        self.n = self.batches.n
-        # A few real samples (in the data's range) to draw beside generated sequences.
-        self.real_preview = None
-        if spec.modality == "sequence":
-            preview = self.batches.next(min(8, self.n)).detach().float()
-            self.real_preview = rescale(preview, self.out_range, spec.value_range)
-        self.iterations = total_iterations(s, self.n, group.world)
-        G, D = self.engine.G, self.engine.D
-        modules: dict[str, torch.nn.Module] = {"generator": G, "discriminator": D}
-        if s.ema is not None:  # the average samples and is evaluated; G itself keeps training
-            modules["generator_ema"] = copy.deepcopy(G).requires_grad_(False)
-        fixed = torch.Generator(device=device)
-        fixed.manual_seed(seed + 1)
-        self.state = TrainState(
-            modules=modules,
-            optimizers={
-                "generator": make_optimizer(
-                    s.optimizer_g, G.parameters(), s.lr_g, s.betas_g, s.momentum_g, s.nesterov_g
-                ),
-                "discriminator": make_optimizer(
-                    s.optimizer_d,
-                    (p for p in D.parameters() if p.requires_grad),  # not the layers freeze_d keeps
-                    s.lr_d,
-                    s.betas_d,
-                    s.momentum_d,
-                    s.nesterov_d,
-                ),
-            },
-            scaler=self.engine.scaler,
-            batches=self.batches,
-            noise=noise_rng,
-            data=data_rng,
-            fixed_z=noise(s.prior, s.samples, s.latent_dim, fixed, device),
-            tally=Tally(torch.zeros(0, device=device)),
-        )
-        # The grids' labels: row by row, one class a row (grid_labels), the same all run long.
-        self.fixed_labels = grid_labels(s.samples, self.class_count, device) if self.class_count else None
-        augment = augmenter(s.augment, noise_rng, self.out_range) if spec.modality == "image" else None
-        acgan = float(ours.get("acgan", 0.0))
-        self.iteration = Iteration(
-            self.engine,
-            loss,
-            self.state,
-            s,
-            s.ema,
-            regularizers,
-            augment,
-            self.class_count,
-            acgan,
-            loss_penalties,
-        )
+        self.setup = setup
+        self.config, self.settings, self.spec = setup.config, setup.settings, setup.spec
+        self.seed, self.group, self.class_count = setup.seed, setup.group, setup.class_count
+        self.main = setup.group.main  # only rank 0 writes the run directory
+        self.run, self.evaluator = run, evaluator
+        self.engine, self.batches, self.state = parts.engine, parts.batches, parts.state
+        self.iteration, self.iterations = parts.iteration, parts.iterations
+        self.out_range, self.frozen = parts.out_range, parts.frozen
+        self.fixed_labels, self.real_preview = parts.fixed_labels, parts.real_preview
+        self.n = parts.batches.n
         # The learning rates the optimisers start from; lr_decay scales them step by step (_schedule).
-        self.base_lr = {"generator": s.lr_g, "discriminator": s.lr_d}
-        self.figure_names = self.iteration.names
-        self.state.tally.sums = torch.zeros(len(self.figure_names), device=device)
+        self.base_lr = {"generator": self.settings.lr_g, "discriminator": self.settings.lr_d}
+        self.figure_names = parts.iteration.names
         self.reporters = Reporters(list(reporters))
         self.last_figures: dict[str, float] = {}
         self.last_eval: dict[str, Any] | None = None
@@ -135,46 +69,6 @@ class Trainer:
         self.restored = False  # the checkpoint is loaded (resume): fit continues from it
         self.resume_notes: list[str] = []  # what the user should know about how it was loaded
         self._t0 = time.perf_counter()
-
-    def _batches(
-        self, real: Any, device: torch.device, labels: torch.Tensor | None
-    ) -> tuple[TensorBatches | StreamBatches, torch.Generator, torch.Generator]:
-        """Where real batches come from, this rank's noise stream and the batch-index stream.
-
-        Alone, noise and batches share one stream. Under torchrun every rank draws the same global
-        batch indices from a shared stream and takes its own share of them (disjoint batches), while
-        its noise stream is its own. The fixed sample noise is the same everywhere.
-        """
-        group, seed = self.group, self.seed
-        rank, world = group.rank, group.world
-        noise_rng = torch.Generator(device=device)
-        noise_rng.manual_seed(seed + checkpoints.RANK_SEED_STRIDE * rank)
-        data_rng = noise_rng
-        if group.shared:
-            data_rng = torch.Generator(device=device)
-            data_rng.manual_seed(seed)
-        if not isinstance(real, torch.Tensor):  # a map-style dataset too large to hold: streamed
-            stream = StreamBatches(
-                real,
-                self.spec.value_range,
-                self.out_range,
-                seed + rank,
-                device,
-                self.settings.batch_size,
-                self.engine.channels_last,
-                labels,
-            )
-            return stream, noise_rng, data_rng
-        if real.ndim < 2 or tuple(real.shape[1:]) != self.spec.shape:
-            raise TrainingError(
-                f"The dataset '{self.config.dataset}' returned samples of shape "
-                f"{tuple(real.shape[1:])}, not the {self.spec.shape} it declares."
-            )
-        # The data lives on the device once, already in the generator's output range.
-        data = rescale(real.to(torch.float32), self.spec.value_range, self.out_range).to(device)
-        data = self.engine.data_layout(data)
-        batches = TensorBatches(data, self.settings.data_order, data_rng, rank, world, labels)
-        return batches, noise_rng, data_rng
 
     # -- what reporters read ------------------------------------------------------------------------
     @property
@@ -380,20 +274,3 @@ class Trainer:
             signum,
         )
 
-
-def freeze_layers(net: torch.nn.Module, k: int) -> list[str]:
-    """FreezeD (Mo et al. 2020, "Freeze the Discriminator"): the first ``k`` layers of ``net`` that hold
-    weights of their own (convolutions, linear layers, norms...), in the order the network defines
-    them, stop learning. Returns their names; more layers than ``net`` has is one sentence."""
-    if k <= 0:
-        return []
-    layers = [(name, m) for name, m in net.named_modules() if any(True for _ in m.parameters(recurse=False))]
-    if k > len(layers):
-        raise UsageError(
-            f"freeze_d={k}, but the discriminator has {len(layers)} layers with weights; give at most "
-            f"{len(layers)} ({', '.join(n for n, _ in layers[:6])}{'...' if len(layers) > 6 else ''})."
-        )
-    for _, module in layers[:k]:
-        for p in module.parameters(recurse=False):
-            p.requires_grad_(False)
-    return [name for name, _ in layers[:k]]
