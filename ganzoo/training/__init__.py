@@ -4,7 +4,7 @@
 - :mod:`.step`: one iteration, each update order (split, joint, concat, mixed) a small function;
 - :mod:`.state`: what a checkpoint holds, saved and restored bit for bit;
 - :mod:`.reporters`: the log, pictures, TensorBoard, eval and progress as callbacks on the loop's events;
-- :mod:`.assemble`: the run as frozen values (:class:`~.assemble.Setup`) and the trainer's parts built from it;
+- :mod:`.assemble`: the run as frozen values (:class:`~.assemble.Setup`), the trainer's parts built from it;
 - :mod:`.loop`: the :class:`Trainer` (the run, signals, divergence, the ranks agreeing on stops);
 - :mod:`.launch`: a planned run made real (:func:`~.launch.build`) and trained (:func:`~.launch.execute`);
 - :mod:`.batches` (where real batches come from) and :mod:`.ema` (the moving average of G).

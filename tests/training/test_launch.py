@@ -152,3 +152,23 @@ def test_an_empty_dataset_is_one_sentence_and_leaves_no_folder(
     assert result.exit_code == 1 and "Traceback" not in result.stderr
     assert "The dataset 'empty' holds no samples in its train split" in result.stderr
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    ("sets", "says"),
+    [
+        (["freeze_d=9"], "freeze_d=9, but the discriminator has 2 layers with weights"),
+        (["memory_format=channels_last"], "memory_format=channels_last applies to images"),
+    ],
+)
+def test_what_the_trainers_parts_refuse_is_refused_before_the_folder_exists(
+    tmp_path: Path, sets: list[str], says: str
+) -> None:
+    """The trainer's parts are built (training/assemble) before the run folder is made, so a setting
+    they cannot train with is one sentence and leaves nothing behind."""
+    run = tmp_path / "run"
+    argv = ["train", "vanilla-mlp", "sine", "--out", str(run), "--iterations", "2", "--device", "cpu"]
+    result = CliRunner().invoke(cli, [*argv, *(a for s in sets for a in ("--set", s))])
+    assert result.exit_code != 0 and "Traceback" not in result.stderr
+    assert says in result.stderr
+    assert not run.exists()
