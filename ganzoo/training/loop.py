@@ -273,4 +273,3 @@ class Trainer:
             f"Resume with: ganzoo train --resume {self.run.path}",
             signum,
         )
-
