@@ -71,18 +71,25 @@ def plugins(rows: list[dict[str, Any]]) -> None:
     Console().print(table)
 
 
+#: A sine generator's headline in `ganzoo list pretrained`: how many curves are sines, and how well
+#: their frequencies and phases match the test curves' (Kolmogorov–Smirnov distances).
+SINE_HEADLINE = {"sine_share": "sines", "sine_frequency_ks": "frequency KS", "sine_phase_ks": "phase KS"}
+
+
 def pretrained(rows: list[dict[str, Any]]) -> None:
     """``ganzoo list pretrained``: each shipped generator, its recipe, its figures, size and shipper."""
-    # The recipe goes under the name: a column of its own leaves the figures no room in 80 columns.
+    # The recipe goes under the name, and only where it is not the name (a column of its own, or a
+    # line repeating the name, leaves the figures no room in 80 columns); one figure a line.
     table = _table("pretrained generators", ("name", "figures", "size", "shipped by"))
     for r in rows:
-        shown = {k: v for k, v in r["figures"].items() if k in figures.EVAL_HEADLINE or k.startswith("sine_")}
-        words = "  ".join(
-            f"{figures.EVAL_HEADLINE.get(k, k)} {v:.3g}"
-            for k, v in shown.items()
-            if isinstance(v, (int, float))
+        captions = {**figures.EVAL_HEADLINE, **SINE_HEADLINE}
+        words = "\n".join(
+            f"{captions[k]} {v:.3g}"
+            for k, v in r["figures"].items()
+            if k in captions and isinstance(v, (int, float))
         )
-        name = f"{r['name']}\n[dim]recipe {r['recipe']}[/]" if r["recipe"] else r["name"]
+        differs = r["recipe"] and r["recipe"] != r["name"]
+        name = f"{r['name']}\n[dim]recipe {r['recipe']}[/]" if differs else r["name"]
         table.add_row(name, words, _size(r["bytes"]), f"{r['dist']} {r['version']}")
     Console().print(table)
     if not rows:

@@ -143,3 +143,15 @@ def test_freeze_d_keeps_ds_first_layers(tmp_path: Path, train_short: Any) -> Non
     assert run.record.config.train.freeze_d == 1 and start.steps == 1
     with pytest.raises(UsageError, match=r"freeze_d=3, but the discriminator has 2 layers with weights"):
         train_short(tmp_path / "too-many", iterations=1, sets=["freeze_d=3"])
+
+
+def test_the_list_keeps_each_figure_whole_in_80_columns() -> None:
+    """`ganzoo list pretrained` in a terminal of 80 columns: one figure a line, never a name cut from
+    its value, and no recipe line that only repeats the name (every shipped one is named after it)."""
+    done = CliRunner().invoke(cli, ["list", "pretrained"], env={"COLUMNS": "80"})
+    assert done.exit_code == 0, done.stdout
+    text = done.stdout
+    assert max(len(line) for line in text.splitlines()) <= 80
+    for whole in ("FD 40.9", "KID 0.0536", "cond acc 0.999", "sines 0.959", "frequency KS 0.458"):
+        assert whole in text, text
+    assert "recipe dcgan-mnist" not in text
