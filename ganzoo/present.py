@@ -81,8 +81,8 @@ def pretrained(rows: list[dict[str, Any]]) -> None:
     # The recipe goes under the name, and only where it is not the name (a column of its own, or a
     # line repeating the name, leaves the figures no room in 80 columns); one figure a line.
     table = _table("pretrained generators", ("name", "figures", "size", "shipped by"))
+    captions = {**figures.EVAL_HEADLINE, **SINE_HEADLINE}
     for r in rows:
-        captions = {**figures.EVAL_HEADLINE, **SINE_HEADLINE}
         words = "\n".join(
             f"{captions[k]} {v:.3g}"
             for k, v in r["figures"].items()

@@ -178,8 +178,8 @@ def build(
             everyone += [make_tracker(name) for name in dict.fromkeys(s.tracker)]
         everyone += [_plugin_reporter(manager, name) for name in s.report]
         everyone += list(reporters)
-    # Built before the run directory: what the trainer refuses (a data shape, --sync-bn on the
-    # CPU, channels-last sequences) leaves nothing behind.
+    # Built before the run directory: what the trainer's parts refuse (a data shape, --sync-bn on
+    # the CPU, channels-last sequences, freeze_d past D's layers) leaves nothing behind.
     setup = Setup(config, spec, device, record.seed, group)  # settled: the trainer branches on values
     trainer = Trainer(setup, assemble(setup, g, d, loss, real, labels), plan.run, everyone, evaluator)
     # The trainer keeps its own copy in the generator's range; the dataset object caches the
