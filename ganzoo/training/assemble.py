@@ -30,8 +30,9 @@ from ganzoo.training.step import Iteration, penalty_names
 
 @dataclass(frozen=True)
 class Setup:
-    """One run as values, settled before it trains: its resolved configuration (precision, seed and
-    determinism filled in), the data it declares, the device, the seed and the process group (the
+    """One run as values, settled before it trains: its resolved configuration (precision and
+    determinism filled in), the data it declares, the device, the seed it trains from (the record's:
+    chosen at random when the user gave none, rank 0's under torchrun) and the process group (the
     group of one when alone). The trainer branches on none of how they were arrived at."""
 
     config: RunConfig
@@ -58,6 +59,7 @@ class Parts:
     batches: TensorBatches | StreamBatches
     state: TrainState
     iteration: Iteration
+    #: The steps the run trains (--epochs are passes of the whole job: fewer steps under torchrun).
     iterations: int
     #: The generator's output range; real batches are held in it.
     out_range: tuple[float, float]
