@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from ganzoo import distributed, rundir
-from ganzoo.components import Generator
+from ganzoo.components import DataSpec, Generator
 from ganzoo.errors import Interrupted, TrainingError, UsageError
 from ganzoo.figures import LOSSES
 from ganzoo.optim import lr_factor
 from ganzoo.record import RunResult
 from ganzoo.rundir import Run
 from ganzoo.sampling import eval_mode, grid_labels, ready
+from ganzoo.settings import RunConfig, TrainSettings
 from ganzoo.training import state as checkpoints
 from ganzoo.training.assemble import Parts, Setup
 from ganzoo.training.reporters import Reporter, Reporters
@@ -49,9 +50,6 @@ class Trainer:
         evaluator: Evaluator | None = None,
     ) -> None:
         self.setup = setup
-        self.config, self.settings, self.spec = setup.config, setup.settings, setup.spec
-        self.seed, self.group, self.class_count = setup.seed, setup.group, setup.class_count
-        self.main = setup.group.main  # only rank 0 writes the run directory
         self.run, self.evaluator = run, evaluator
         self.engine, self.batches, self.state = parts.engine, parts.batches, parts.state
         self.iteration, self.iterations = parts.iteration, parts.iterations
@@ -71,6 +69,36 @@ class Trainer:
         self._t0 = time.perf_counter()
 
     # -- what reporters read ------------------------------------------------------------------------
+    @property
+    def config(self) -> RunConfig:
+        return self.setup.config
+
+    @property
+    def settings(self) -> TrainSettings:
+        return self.setup.settings
+
+    @property
+    def spec(self) -> DataSpec:
+        return self.setup.spec
+
+    @property
+    def seed(self) -> int:
+        return self.setup.seed
+
+    @property
+    def group(self) -> distributed.Group:
+        return self.setup.group
+
+    @property
+    def main(self) -> bool:
+        """Only rank 0 writes the run directory."""
+        return self.setup.group.main
+
+    @property
+    def class_count(self) -> int:
+        """How many classes the run is conditioned on: 0 for an unconditional run."""
+        return self.setup.class_count
+
     @property
     def classes(self) -> int:
         """The class count under its name before ganzoo 0.3 (:attr:`class_count`)."""
