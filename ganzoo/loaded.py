@@ -211,7 +211,10 @@ def from_file(
     # The component that trained, by its qualified name, in case two plugins now share the short one.
     record.config.generator = record.components.get("generator", record.config.generator)
     c = build.component(manager or get_manager(), "generator", record.config.generator, record=record)
-    g = build.build_generator(c, record.config, record.data)
+    try:
+        g = build.build_generator(c, record.config, record.data)
+    except UsageError as exc:  # the record's own hyperparameters: a damaged value, or a plugin changed since
+        raise RunDirError(f"The run record in {path}'s metadata does not build its generator: {exc}") from exc
     try:
         g.load_state_dict(tensors)
     except RuntimeError as exc:

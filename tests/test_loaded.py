@@ -65,3 +65,17 @@ def test_a_weights_file_whose_record_is_not_json_names_the_file(run: Any, tmp_pa
         RunDirError, match=re.escape(f"{path} is damaged: the run record in its metadata is not JSON")
     ):
         from_file(path)
+
+
+def test_a_record_whose_hyperparameters_no_longer_build_is_a_damaged_file(run: Any, tmp_path: Path) -> None:
+    """A generator file whose record names a hyperparameter the network does not take (a flipped
+    byte in a key, as the fuzzer found; or a plugin changed since) is the file's fault: exit 1 and
+    one sentence naming the file, not a usage error about options the user never typed."""
+    src = run.file("generator.safetensors")
+    with safe_open(str(src), "pt") as f:
+        doc = json.loads(f.metadata()["config"])
+    doc["run"]["params"]["generator"]["oegative_slope"] = 0.01
+    path = _with_config(src, tmp_path / "g.safetensors", json.dumps(doc))
+    with pytest.raises(RunDirError, match=r"does not build its generator: .*oegative_slope") as err:
+        from_file(path)
+    assert str(err.value).startswith(f"The run record in {path}'s metadata") and err.value.exit_code == 1
