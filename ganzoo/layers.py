@@ -7,6 +7,8 @@ discriminator, Miyato & Koyama 2018) and :class:`ConditionalBatchNorm2d` (a scal
 the polyphase way: each of the four output phases (even/odd row × even/odd column) of the
 upsampled convolution is a small convolution of the *low-resolution* input with a kernel folded
 from the k×k one, so no upsampled tensor is ever made and 5x5 kernels cost 9/25 of the FLOPs.
+
+:class:`MinibatchStd` lets a discriminator see how varied a group of samples is (Karras et al. 2018).
 """
 
 from __future__ import annotations
@@ -153,3 +155,42 @@ class ProjectionDiscriminator(Discriminator):
         if self.projection is None:
             raise UsageError("classify() needs a discriminator built for the data's classes.")
         return self.projection.logits(self.features(x))
+
+
+def _group(n: int, size: int) -> int:
+    """The largest divisor of ``n`` that is at most ``size`` (1 at worst), so every group is whole."""
+    for g in range(min(size, n), 1, -1):
+        if n % g == 0:
+            return g
+    return 1
+
+
+class MinibatchStd(nn.Module):
+    """Appends one feature per sample: how much its group of ``group_size`` samples varies (ProGAN's
+    minibatch standard deviation, Karras et al. 2018) — the per-feature standard deviation over the
+    group, averaged over the features. ``(N, F) -> (N, F + 1)``.
+
+    A discriminator that sees one sample at a time cannot tell a generator that draws every mode from
+    one that draws a single mode well; with this feature it sees the spread of a few at once. Groups
+    are runs of consecutive samples, so in a batch that concatenates the real and the fake samples
+    (``d_update = concat``) a group holds only one kind when each half is a multiple of the group
+    size; where ``N`` is not a multiple of ``group_size`` the largest divisor of ``N`` below it is
+    used (a batch of one sees a spread of 0).
+    """
+
+    def __init__(self, group_size: int = 4) -> None:
+        super().__init__()
+        if group_size < 2:
+            raise ValueError(f"MinibatchStd needs groups of at least 2 samples, not {group_size}.")
+        self.group_size = group_size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n = x.shape[0]
+        g = _group(n, self.group_size)
+        groups = x.reshape(n // g, g, -1).float()
+        spread = (groups.var(dim=1, unbiased=False) + 1e-8).sqrt().mean(dim=1)  # (N / g,)
+        feature = spread.repeat_interleave(g).to(x.dtype).view(n, 1)
+        return torch.cat([x.flatten(1), feature], dim=1)
+
+    def extra_repr(self) -> str:
+        return f"group_size={self.group_size}"

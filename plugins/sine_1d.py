@@ -18,6 +18,7 @@ from ganzoo.components import DataSpec
 from ganzoo.components import Discriminator as BaseDiscriminator
 from ganzoo.components import Generator as BaseGenerator
 from ganzoo.errors import IncompatibleError, UsageError
+from ganzoo.layers import MinibatchStd
 
 #: The activations the networks' hyperparameters may name; "linear" is none at all.
 ACTIVATIONS = ("tanh", "relu", "leaky_relu", "linear")
@@ -110,7 +111,10 @@ class Discriminator(BaseDiscriminator):
 
     ``layers`` Dense layers of ``hidden`` units after the convolution, each followed by
     ``activation``: the source's one layer with none ("linear") leaves D a single non-linear layer,
-    the convolution's ReLU.
+    the convolution's ReLU. ``minibatch_std`` (a group size of 2 or more; 0, the source's, is off)
+    feeds the last Dense layer one more feature, how varied each group of that many consecutive
+    samples is (:class:`ganzoo.layers.MinibatchStd`), so that D can see a generator that draws
+    every curve at one frequency.
     """
 
     modalities = ("sequence",)
@@ -121,6 +125,7 @@ class Discriminator(BaseDiscriminator):
         "hidden": 50,
         "layers": 1,
         "activation": "linear",
+        "minibatch_std": 0,
     }
     train_defaults: ClassVar[dict[str, Any]] = {"optimizer": "adam", "lr": 0.001, "betas": [0.9, 0.999]}
 
@@ -138,11 +143,22 @@ class Discriminator(BaseDiscriminator):
         hidden: int = 50,
         layers: int = 1,
         activation: str = "linear",
+        minibatch_std: int = 0,
     ):
         super().__init__(data)
         _check_length(data, kernel_size)
         _check_count("discriminator", "layers", layers, 1)
         _check_choice("discriminator", "activation", activation, ACTIVATIONS)
+        if (
+            isinstance(minibatch_std, bool)
+            or not isinstance(minibatch_std, int)
+            or minibatch_std == 1
+            or minibatch_std < 0
+        ):
+            raise UsageError(
+                "The discriminator 'sine-1d' takes discriminator.minibatch_std = 0 (off) or a group size "
+                f"of at least 2, not {minibatch_std!r}."
+            )
         (length,) = data.shape
         stack: list[nn.Module] = [
             nn.Unflatten(1, (1, length)),
@@ -152,7 +168,10 @@ class Discriminator(BaseDiscriminator):
             nn.Flatten(),
         ]
         width = channels * (length - kernel_size + 1)
-        for _ in range(layers):
+        for i in range(layers):
+            if minibatch_std and i == layers - 1:
+                stack.append(MinibatchStd(minibatch_std))
+                width += 1
             stack.append(nn.Linear(width, hidden))
             if activation != "linear":
                 stack.append(_activation(activation))

@@ -1,4 +1,5 @@
-"""ganzoo.layers.UpsampleConv2d: the polyphase form equals nearest 2x upsampling then a 'same' conv."""
+"""ganzoo.layers: UpsampleConv2d's polyphase form equals nearest 2x upsampling then a 'same' conv;
+MinibatchStd appends each group's spread."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganzoo.components import DataSpec
-from ganzoo.layers import UpsampleConv2d
+from ganzoo.layers import MinibatchStd, UpsampleConv2d
 from ganzoo.plugins import upsample_conv
 
 
@@ -93,3 +94,29 @@ def test_a_generator_saved_by_ganzoo_0_2_still_loads() -> None:
     fresh.load_state_dict(old)
     assert torch.equal(fresh.net[6].weight, old["net.7.weight"])
     assert torch.equal(fresh.net[8].bias, old["net.10.bias"])
+
+
+def test_minibatch_std_appends_each_groups_spread() -> None:
+    x = torch.tensor([[0.0, 0.0], [2.0, 4.0], [1.0, 1.0], [1.0, 1.0]])
+    out = MinibatchStd(2)(x)
+    assert out.shape == (4, 3) and torch.equal(out[:, :2], x)
+    # group [0, 1]: std per feature 1 and 2, mean 1.5; group [2, 3]: identical rows, spread ~0
+    assert torch.allclose(out[:, 2], torch.tensor([1.5, 1.5, 0.0, 0.0]), atol=1e-3)
+
+
+def test_minibatch_std_groups_stay_whole_and_on_one_side_of_a_concatenated_batch() -> None:
+    """Groups are consecutive samples: in [real; fake] with halves a multiple of the group size no
+    group mixes the two, and a batch no group size divides falls back to the largest divisor."""
+    real, fake = torch.randn(8, 5), torch.zeros(8, 5)
+    out = MinibatchStd(4)(torch.cat([real, fake]))
+    assert (out[8:, -1] < 1e-3).all() and (out[:8, -1] > 0.1).all()
+    odd = MinibatchStd(4)(torch.randn(6, 5))  # 6: groups of 3
+    assert odd[0, -1] == odd[2, -1] and odd[3, -1] == odd[5, -1] and odd[0, -1] != odd[3, -1]
+    assert MinibatchStd(4)(torch.randn(1, 5))[0, -1] < 1e-3  # a batch of one has no spread
+    out = MinibatchStd(4)(torch.randn(8, 2, 3))  # any sample shape: flattened, then one more feature
+    assert out.shape == (8, 7)
+
+
+def test_minibatch_std_refuses_groups_of_one() -> None:
+    with pytest.raises(ValueError, match="at least 2 samples, not 1"):
+        MinibatchStd(1)

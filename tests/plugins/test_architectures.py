@@ -277,6 +277,26 @@ def test_sine_1d_depth_width_and_activations() -> None:
     assert [type(m).__name__ for m in d_cls(spec).net][-3:] == ["Flatten", "Linear", "Linear"]
 
 
+def test_sine_1d_minibatch_std_lets_d_see_a_batch_of_one_curve() -> None:
+    """With minibatch_std, D's last hidden layer gets one more input, the spread of each group of
+    consecutive curves: a batch of 8 copies of one curve and a batch of 8 different ones score
+    differently at the same curve, which no D that sees one curve at a time can do."""
+    _, d_cls = _classes("sine-1d")
+    spec = _spec((50,))
+    torch.manual_seed(0)
+    plain = d_cls(spec, layers=2, hidden=32, activation="leaky_relu", dropout=0.0).eval()
+    d = d_cls(spec, layers=2, hidden=32, activation="leaky_relu", dropout=0.0, minibatch_std=4).eval()
+    assert _count(d) == _count(plain) + 32  # the second Dense layer takes 32 + 1 inputs
+    names = [type(m).__name__ for m in d.net]
+    assert names[-5:] == ["LeakyReLU", "MinibatchStd", "Linear", "LeakyReLU", "Linear"]
+    varied = torch.rand(BATCH, 50) * 2 - 1
+    same = varied[:1].expand(BATCH, 50)
+    with torch.no_grad():
+        assert not torch.allclose(d(varied)[0], d(same)[0])
+        assert torch.allclose(plain(varied)[0], plain(same)[0])
+        assert d(varied[:3]).shape == (3,)  # a batch that no group of 4 divides still scores
+
+
 @pytest.mark.parametrize(
     ("role", "params", "message"),
     [
@@ -286,6 +306,9 @@ def test_sine_1d_depth_width_and_activations() -> None:
         ("generator", {"activation": "gelu"}, "generator.activation = tanh or relu or leaky_relu or linear"),
         ("discriminator", {"layers": -1}, "discriminator.layers to be at least 1, not -1"),
         ("discriminator", {"activation": "swish"}, "discriminator.activation = tanh or relu"),
+        ("discriminator", {"minibatch_std": 1}, "minibatch_std = 0 (off) or a group size of at least 2, not 1"),
+        ("discriminator", {"minibatch_std": -4}, "of at least 2, not -4"),
+        ("discriminator", {"minibatch_std": 2.5}, "of at least 2, not 2.5"),
     ],
 )
 def test_sine_1d_refuses_out_of_bounds_hyperparameters(
