@@ -306,7 +306,7 @@ def test_sine_1d_minibatch_std_lets_d_see_a_batch_of_one_curve() -> None:
         ("generator", {"activation": "gelu"}, "generator.activation = tanh or relu or leaky_relu or linear"),
         ("discriminator", {"layers": -1}, "discriminator.layers to be at least 1, not -1"),
         ("discriminator", {"activation": "swish"}, "discriminator.activation = tanh or relu"),
-        ("discriminator", {"minibatch_std": 1}, "minibatch_std = 0 (off) or a group size of at least 2, not 1"),
+        ("discriminator", {"minibatch_std": 1}, "minibatch_std = 0 (off) or a group size of at least 2"),
         ("discriminator", {"minibatch_std": -4}, "of at least 2, not -4"),
         ("discriminator", {"minibatch_std": 2.5}, "of at least 2, not 2.5"),
     ],
