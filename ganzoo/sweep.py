@@ -394,6 +394,16 @@ def require_optuna() -> None:
         raise UsageError("ganzoo sweep runs on Optuna, which is not installed: pip install 'ganzoo[sweep]'.")
 
 
+#: What a storage says when two workers created its tables at the same moment and this one lost:
+#: a table that already exists, or the schema version row the other one wrote first (SQLite's and
+#: PostgreSQL's words for a unique key already taken).
+_RACE_SIGNS = ("already exists", "UNIQUE constraint failed", "duplicate key value")
+
+
+def _lost_creation_race(exc: Exception) -> bool:
+    return any(sign in str(exc) for sign in _RACE_SIGNS)
+
+
 def open_storage(url: str) -> Any:
     """Optuna's storage at ``url``, or one sentence when it cannot be reached."""
     require_optuna()
@@ -405,7 +415,7 @@ def open_storage(url: str) -> Any:
         try:
             return optuna.storages.RDBStorage(url, engine_kwargs=engine)
         except Exception as exc:  # sqlalchemy's errors, a missing driver, a refused connection
-            if "already exists" in str(exc) and attempt < 2:
+            if _lost_creation_race(exc) and attempt < 2:
                 time.sleep(1.0)  # two workers made the tables at once: the other one won
                 continue
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

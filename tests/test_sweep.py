@@ -301,3 +301,44 @@ def test_a_trial_the_pruner_stops_is_stopped_and_shown_pruned(
     assert (tmp_path / "sweep" / "trials" / "lr_g=0.001-seed0" / "checkpoint").is_dir()
     (row,) = sweeps.result(runner.study)["rows"]
     assert row["pruned"] == 1 and row["n"] == 0 and row["mean"] is None
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "(sqlite3.OperationalError) table studies already exists",
+        "(sqlite3.IntegrityError) UNIQUE constraint failed: alembic_version.version_num",
+        'duplicate key value violates unique constraint "alembic_version_pkc"',
+    ],
+)
+def test_a_worker_that_loses_the_race_to_create_the_storage_tries_again(
+    monkeypatch: pytest.MonkeyPatch, message: str
+) -> None:
+    """Two workers started at once both create the sweep's tables; the one that loses sees one of
+    these errors, waits for the other and opens the storage the other made (seen in a slow test run:
+    two `ganzoo sweep` processes on one new SQLite file, one exiting 2 on the schema version row)."""
+    pytest.importorskip("optuna")
+    import optuna
+
+    from ganzoo import sweep as sweeps
+    from ganzoo.errors import UsageError
+
+    calls: list[str] = []
+
+    def storage(url: str, engine_kwargs: dict) -> str:
+        calls.append(url)
+        if len(calls) == 1:
+            raise RuntimeError(message)
+        return "the storage"
+
+    monkeypatch.setattr(optuna.storages, "RDBStorage", storage)
+    monkeypatch.setattr(sweeps.time, "sleep", lambda s: None)
+    assert sweeps.open_storage("sqlite:///x.db") == "the storage" and len(calls) == 2
+    calls.clear()
+
+    def refused(url: str, engine_kwargs: dict) -> str:
+        raise RuntimeError("unable to open database file")
+
+    monkeypatch.setattr(optuna.storages, "RDBStorage", refused)
+    with pytest.raises(UsageError, match=r"cannot open the sweep storage sqlite:///x\.db: unable to open"):
+        sweeps.open_storage("sqlite:///x.db")
