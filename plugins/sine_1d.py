@@ -112,7 +112,7 @@ class Discriminator(BaseDiscriminator):
     ``layers`` Dense layers of ``hidden`` units after the convolution, each followed by
     ``activation``: the source's one layer with none ("linear") leaves D a single non-linear layer,
     the convolution's ReLU. ``minibatch_std`` (a group size of 2 or more; 0, the source's, is off)
-    feeds the last Dense layer one more feature, how varied each group of that many consecutive
+    feeds the last hidden Dense layer one more input, how varied each group of that many consecutive
     samples is (:class:`ganzoo.layers.MinibatchStd`), so that D can see a generator that draws
     every curve at one frequency.
     """
