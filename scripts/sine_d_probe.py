@@ -17,6 +17,7 @@ import torch
 
 from ganzoo import build, checkpoint
 from ganzoo.manager import get_manager
+from ganzoo.plugins.sine import Sine
 from ganzoo.record import RunRecord
 
 FREQUENCIES = (0.8, 1.0, 1.25, 1.5, 1.75, 2.0, 2.2)
@@ -36,8 +37,7 @@ def main() -> None:
     d = build.build_discriminator(c, record.config, record.data)
     d.load_state_dict(tensors)
     d.eval()
-    points = record.data.shape[0]
-    t = torch.arange(points, dtype=torch.float64) / 10  # the sine dataset's positions
+    t = Sine(**record.config.params["dataset"]).positions()
     g = torch.Generator().manual_seed(args.seed)
     scores = []
     for w in FREQUENCIES:
