@@ -77,6 +77,14 @@ def plugins(rows: list[dict[str, Any]]) -> None:
 SINE_HEADLINE = {"sine_share": "sines", "sine_frequency_ks": "freq. KS", "sine_phase_ks": "phase KS"}
 
 
+def _three_figures(value: float) -> str:
+    """Three significant figures, keeping a trailing zero (FD 39.0 beside FD 51.2, not FD 39); a
+    count stays a whole number."""
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:#.3g}".rstrip(".")
+
+
 def pretrained(rows: list[dict[str, Any]]) -> None:
     """``ganzoo list pretrained``: each shipped generator, its recipe, its figures, size and shipper."""
     # The recipe goes under the name, and only where it is not the name (a column of its own, or a
@@ -85,7 +93,7 @@ def pretrained(rows: list[dict[str, Any]]) -> None:
     captions = {**figures.EVAL_HEADLINE, **SINE_HEADLINE}
     for r in rows:
         words = "\n".join(
-            f"{captions[k]} {v:.3g}"
+            f"{captions[k]} {_three_figures(v)}"
             for k, v in r["figures"].items()
             if k in captions and isinstance(v, (int, float))
         )

@@ -147,11 +147,20 @@ def test_freeze_d_keeps_ds_first_layers(tmp_path: Path, train_short: Any) -> Non
 
 def test_the_list_keeps_each_figure_whole_in_80_columns() -> None:
     """`ganzoo list pretrained` in a terminal of 80 columns: one figure a line, never a name cut from
-    its value, and no recipe line that only repeats the name (every shipped one is named after it)."""
+    its value, each to three significant figures with its trailing zero (FD 39.0, not FD 39), and no
+    recipe line that only repeats the name (every shipped one is named after it)."""
     done = CliRunner().invoke(cli, ["list", "pretrained"], env={"COLUMNS": "80"})
     assert done.exit_code == 0, done.stdout
     text = done.stdout
     assert max(len(line) for line in text.splitlines()) <= 80
-    for whole in ("FD 51.2", "KID 0.0489", "cond acc 0.999", "sines 0.879", "freq. KS 0.0977"):
+    for whole in (
+        "FD 39.0",
+        "FD 51.2",
+        "KID 0.0489",
+        "cond acc 0.999",
+        "sines 0.879",
+        "freq. KS 0.0977",
+    ):
         assert whole in text, text
+    assert "classes 10.0" not in text  # a count stays a whole number
     assert "recipe dcgan-mnist" not in text
