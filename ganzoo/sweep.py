@@ -149,6 +149,18 @@ def _table(raw: dict[str, Any], key: str, where: str) -> dict[str, Any]:
     return value
 
 
+def _no_nesting(table: dict[str, Any], section: str, where: str) -> None:
+    """Refuse a table inside a table of settings: TOML nests at an unquoted dot, so ``loss.r1 = 1``
+    or ``[variants.decay-0.25]`` would otherwise reach the trials as a setting named ``loss`` or ``25``."""
+    for key, value in table.items():
+        if isinstance(value, dict):
+            inner = next(iter(value), "")
+            raise UsageError(
+                f"{where}: TOML reads {section}.{key}.{inner} as tables inside tables (an unquoted dot "
+                'nests): quote a name that has a dot, as in "loss.r1" = 1 or [variants."decay-0.25"].'
+            )
+
+
 def read_spec(path: Path) -> SweepSpec:
     """The spec at ``path``, read and checked in form (names, shapes, numbers); one sentence if not."""
     where = str(path)
@@ -202,6 +214,7 @@ def read_spec(path: Path) -> SweepSpec:
             "(iterations)."
         )
     base = _table(raw, "base", where)
+    _no_nesting(base, "base", where)
     names = {k: raw[k] for k in NAME_KEYS if isinstance(raw.get(k), str)}
     tracker = raw.get("tracker", [])
     tracker = [tracker] if isinstance(tracker, str) else tracker
@@ -223,6 +236,7 @@ def read_spec(path: Path) -> SweepSpec:
     }
     if "grid" in raw:
         grid = _table(raw, "grid", where)
+        _no_nesting(grid, "grid", where)
         if not grid:
             raise UsageError(f"{where}: [grid] is empty: give each setting it varies a list of values.")
         for key, values in grid.items():
@@ -239,6 +253,7 @@ def read_spec(path: Path) -> SweepSpec:
         for label, changes in variants.items():
             if not isinstance(changes, dict):
                 raise UsageError(f"{where}: variants.{label} must be a table of settings.")
+            _no_nesting(changes, f"variants.{label}", where)
         return SweepSpec(mode="list", variants=variants, **common)
     search = _table(raw, "search", where)
     trials = search.get("trials")

@@ -89,6 +89,10 @@ def completed_keys(study_trials: list[Any]) -> Counter[str]:
         ),
         ("seeds = [0, 0]\n[grid]\nlr_g = [0.001]\n", "lists a seed twice"),
         ('[prune]\npruner = "median"\n[grid]\nlr_g = [0.001]\n', "give [prune] eval_every"),
+        # TOML nests at an unquoted dot: a dotted setting or label must be quoted
+        ("[grid]\nloss.r1 = [0.5, 1]\n", "TOML reads grid.loss.r1 as tables inside tables"),
+        ("[variants.decay-0.25]\nlr_g = 0.001\n", "TOML reads variants.decay-0.25.lr_g as tables"),
+        ("[base.loss]\nr1 = 0.5\n[grid]\nlr_g = [0.001]\n", "quote a name that has a dot"),
     ],
 )
 def test_a_bad_spec_is_one_sentence_before_any_trial(
